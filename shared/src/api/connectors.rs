@@ -1,0 +1,443 @@
+//! Connector routes: create, read, update, delete, test, and start a sync.
+
+use std::time::Duration;
+
+use lambda_http::http::{header, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::request::{optional_json, required_json, Query};
+use super::{json_response, ApiContext, ListPage};
+use crate::domain::{ApiToken, ConnectorId, OktaDomain};
+use crate::okta::{ClientOptions, OktaClient};
+use crate::records::{now_rfc3339, Connector, ConnectorAuth, Run, SyncMode, Trigger};
+use crate::sync::{SyncAction, SyncEvent};
+
+/// A queued run holds the connector's lease this long if its message is
+/// never picked up, so a lost message cannot block syncs for good.
+pub const QUEUED_LEASE_SECONDS: i64 = 3600;
+
+const MAX_NAME_CHARS: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateConnector {
+    name: String,
+    domain: String,
+    api_token: String,
+    #[serde(rename = "type", default)]
+    connector_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct UpdateConnector {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    api_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StartSync {
+    #[serde(default)]
+    mode: Option<SyncMode>,
+}
+
+pub(super) fn parse_id(id: &str) -> Result<ConnectorId, ApiError> {
+    ConnectorId::parse(id).map_err(|_| ApiError::connector_not_found(id))
+}
+
+pub(super) async fn load(context: &ApiContext, id: &str) -> Result<Connector, ApiError> {
+    let id = parse_id(id)?;
+    context
+        .services
+        .store
+        .get_connector(&id)
+        .await?
+        .ok_or_else(|| ApiError::connector_not_found(id.as_str()))
+}
+
+fn validate_name(name: &str) -> Result<String, ApiError> {
+    let trimmed = name.trim();
+    let invalid = |why: String| ApiError::bad_request("invalid_name", why).with_field("name");
+    if trimmed.is_empty() {
+        return Err(invalid("name is empty: give the connector a name admins will recognise, for example 'Acme production'".into()));
+    }
+    let chars = trimmed.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(invalid(format!(
+            "name has {chars} characters; the maximum is {MAX_NAME_CHARS}"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(invalid(
+            "name contains control characters such as line breaks or tabs; remove them".into(),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn validate_type(connector_type: Option<&str>) -> Result<(), ApiError> {
+    match connector_type {
+        None | Some("okta") => Ok(()),
+        Some(other) => Err(ApiError::bad_request(
+            "invalid_type",
+            format!(
+                "type '{}' is not supported; the only connector type is \"okta\"",
+                crate::domain::truncate_for_message(other)
+            ),
+        )
+        .with_field("type")),
+    }
+}
+
+/// Checks every field and reports all problems, the first as the answer's
+/// `field` and all of them under `errors`.
+fn collect_errors(errors: Vec<ApiError>) -> Result<(), ApiError> {
+    let mut errors = errors.into_iter();
+    let Some(first) = errors.next() else {
+        return Ok(());
+    };
+    let rest: Vec<_> = errors.collect();
+    if rest.is_empty() {
+        return Err(first);
+    }
+    let all: Vec<_> = std::iter::once(first.body())
+        .chain(rest.iter().map(ApiError::body))
+        .collect();
+    Err(first.with_extra("errors", all))
+}
+
+pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<Body>, ApiError> {
+    let body: CreateConnector = required_json(request)?;
+    let policy = &context.services.settings.domain_policy;
+
+    let name = validate_name(&body.name);
+    let domain = OktaDomain::parse(&body.domain, policy)
+        .map_err(|error| ApiError::invalid_field("domain", error));
+    let token = ApiToken::parse(&body.api_token)
+        .map_err(|error| ApiError::invalid_field("apiToken", error));
+    let kind = validate_type(body.connector_type.as_deref());
+    collect_errors(
+        [
+            name.as_ref().err(),
+            domain.as_ref().err(),
+            token.as_ref().err(),
+            kind.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect(),
+    )?;
+    let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
+        unreachable!("collect_errors returned early for any error");
+    };
+
+    let now = now_rfc3339();
+    let connector = Connector {
+        id: ConnectorId::generate(),
+        name,
+        connector_type: "okta".into(),
+        domain,
+        auth: ConnectorAuth::api_token(),
+        created_at: now.clone(),
+        updated_at: now,
+        schedule: None,
+        last_run: None,
+    };
+    let services = &context.services;
+    services.tokens.create(&connector.id, &token).await?;
+    if let Err(error) = services.store.create_connector(&connector).await {
+        // Do not leave an orphaned secret behind.
+        if let Err(cleanup) = services.tokens.delete(&connector.id).await {
+            tracing::error!(connector_id = %connector.id, error = %cleanup, "could not delete the secret of a connector that failed to save");
+        }
+        return Err(error.into());
+    }
+    tracing::info!(connector_id = %connector.id, domain = %connector.domain, "connector created");
+
+    let mut response = json_response(StatusCode::CREATED, &connector)?;
+    if let Ok(location) = format!("/connectors/{}", connector.id).parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub async fn list(context: &ApiContext, request: &Request) -> Result<Response<Body>, ApiError> {
+    let query = Query::parse(request, &["limit", "cursor"])?;
+    let limit = query.limit()?;
+    let after = query
+        .get("cursor")
+        .map(|cursor| context.cursors.verify(cursor, "connectors", ""))
+        .transpose()?;
+    let (items, last) = context.services.store.list_connectors(after, limit).await?;
+    let next_cursor = last.map(|last| context.cursors.issue("connectors", "", &last));
+    json_response(StatusCode::OK, &ListPage { items, next_cursor })
+}
+
+pub async fn get(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
+    let connector = load(context, id).await?;
+    json_response(
+        StatusCode::OK,
+        &super::schedules::connector_body(&connector)?,
+    )
+}
+
+pub async fn update(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let body: UpdateConnector = required_json(request)?;
+    if body.name.is_none() && body.domain.is_none() && body.api_token.is_none() {
+        return Err(ApiError::bad_request(
+            "empty_update",
+            "the body changes nothing: give at least one of name, domain, apiToken",
+        ));
+    }
+    let policy = &context.services.settings.domain_policy;
+    let name = body.name.as_deref().map(validate_name).transpose();
+    let domain = body
+        .domain
+        .as_deref()
+        .map(|domain| OktaDomain::parse(domain, policy))
+        .transpose()
+        .map_err(|error| ApiError::invalid_field("domain", error));
+    let token = body
+        .api_token
+        .as_deref()
+        .map(ApiToken::parse)
+        .transpose()
+        .map_err(|error| ApiError::invalid_field("apiToken", error));
+    collect_errors(
+        [
+            name.as_ref().err(),
+            domain.as_ref().err(),
+            token.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect(),
+    )?;
+    let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
+        unreachable!("collect_errors returned early for any error");
+    };
+
+    let mut connector = load(context, id).await?;
+    if let Some(name) = name {
+        connector.name = name;
+    }
+    if let Some(domain) = domain {
+        connector.domain = domain;
+    }
+    if let Some(token) = &token {
+        context
+            .services
+            .tokens
+            .replace(&connector.id, token)
+            .await?;
+    }
+    connector.updated_at = now_rfc3339();
+    context
+        .services
+        .store
+        .update_connector_settings(&connector)
+        .await?;
+    tracing::info!(connector_id = %connector.id, token_replaced = token.is_some(), "connector updated");
+    json_response(StatusCode::OK, &connector)
+}
+
+/// Deletes the record at once (the connector answers 404 from now on), then
+/// its schedule and secret; the mirror is purged by the sync function.
+pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
+    let connector_id = parse_id(id)?;
+    let services = &context.services;
+    let Some(connector) = services.store.delete_connector(&connector_id).await? else {
+        return Err(ApiError::connector_not_found(id));
+    };
+
+    if let Err(error) = crate::scheduler::delete_schedule(services, &connector.id).await {
+        tracing::error!(connector_id = %connector.id, error = %error, "could not delete the connector's schedule");
+    }
+    if let Err(error) = services.tokens.delete(&connector.id).await {
+        tracing::error!(connector_id = %connector.id, error = %error, "could not delete the connector's secret; the purge retries");
+    }
+    let purge = SyncEvent {
+        connector_id: connector.id.to_string(),
+        mode: None,
+        run_id: None,
+        trigger: None,
+        action: Some(SyncAction::Purge),
+    };
+    match &services.handoff {
+        Some(handoff) => {
+            if let Err(error) = handoff.send(&purge).await {
+                tracing::error!(connector_id = %connector.id, error = %error, "could not queue the purge of a deleted connector's mirror");
+            }
+        }
+        None => {
+            tracing::warn!(connector_id = %connector.id, "no sync queue configured; the deleted connector's mirror stays until purged by hand")
+        }
+    }
+    tracing::info!(connector_id = %connector.id, "connector deleted");
+    json_response(
+        StatusCode::ACCEPTED,
+        &json!({"id": connector.id, "status": "deleting"}),
+    )
+}
+
+/// Checks the stored token against Okta: it must be valid and able to list
+/// users and groups. Okta's answer is reported, never the token.
+pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
+    let connector = load(context, id).await?;
+    let services = &context.services;
+    let token = services.tokens.read(&connector.id).await?;
+    let options = ClientOptions {
+        // API Gateway answers within 29 s, so the test fails fast.
+        request_timeout: Duration::from_secs(8),
+        max_attempts: 2,
+        max_throttle_waits: 0,
+        ..services.okta.clone()
+    };
+    let client = OktaClient::new(
+        &connector.domain,
+        token,
+        &services.settings.domain_policy,
+        options,
+    )
+    .map_err(|error| ApiError::invalid_field("domain", error))?;
+    let body = match client.probe().await {
+        Ok(()) => json!({
+            "ok": true,
+            "message": format!("The token is valid and can list users and groups of {}.", connector.domain),
+            "domain": connector.domain,
+        }),
+        Err(error) => json!({
+            "ok": false,
+            "code": error.code(),
+            "message": error.to_string(),
+            "oktaRequestId": error.request_id(),
+            "domain": connector.domain,
+        }),
+    };
+    json_response(StatusCode::OK, &body)
+}
+
+/// Queues a full sync: writes the `queued` Run and the connector's lease
+/// together, sends the run to the sync function, and answers 202 at once.
+pub async fn start_sync(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let body: StartSync = optional_json(request)?.unwrap_or_default();
+    let connector = load(context, id).await?;
+    let services = &context.services;
+    let Some(handoff) = &services.handoff else {
+        return Err(ApiError::internal(
+            "queueing the sync",
+            &"SYNC_QUEUE_URL is not set in the function's environment",
+        ));
+    };
+
+    let run = Run::queued(
+        connector.id.clone(),
+        Trigger::Manual,
+        body.mode.unwrap_or_default(),
+    );
+    let lapsed = services.store.lapsed_lease_holder(&connector.id).await?;
+    services.store.queue_run(&run, QUEUED_LEASE_SECONDS).await?;
+    if let Some(lapsed) = lapsed {
+        services
+            .store
+            .mark_abandoned(&connector.id, &lapsed)
+            .await?;
+    }
+    let event = SyncEvent {
+        connector_id: connector.id.to_string(),
+        mode: Some(run.mode),
+        run_id: Some(run.run_id.clone()),
+        trigger: Some(Trigger::Manual),
+        action: None,
+    };
+    if let Err(error) = handoff.send(&event).await {
+        let mut failed = run.clone();
+        failed.status = crate::records::RunStatus::Failed;
+        failed.finished_at = Some(now_rfc3339());
+        failed.error = Some(crate::records::RunError {
+            code: "queue_unavailable".into(),
+            message: "the sync could not be queued; start it again".into(),
+        });
+        services.store.put_run(&failed).await?;
+        services
+            .store
+            .release_lease(&connector.id, &run.run_id)
+            .await?;
+        return Err(ApiError::internal("queueing the sync", &error));
+    }
+    tracing::info!(connector_id = %connector.id, run_id = run.run_id, "sync queued");
+
+    let mut response = json_response(
+        StatusCode::ACCEPTED,
+        &json!({"runId": run.run_id, "status": "queued"}),
+    )?;
+    if let Ok(location) = format!("/connectors/{}/runs/{}", connector.id, run.run_id).parse() {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+pub async fn list_runs(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let query = Query::parse(request, &["limit", "cursor"])?;
+    let limit = query.limit()?;
+    let connector = load(context, id).await?;
+    let scope = format!("runs:{}", connector.id);
+    let after = query
+        .get("cursor")
+        .map(|cursor| context.cursors.verify(cursor, &scope, ""))
+        .transpose()?;
+    let (items, last) = context
+        .services
+        .store
+        .list_runs(&connector.id, after, limit)
+        .await?;
+    let next_cursor = last.map(|last| context.cursors.issue(&scope, "", &last));
+    json_response(StatusCode::OK, &ListPage { items, next_cursor })
+}
+
+pub async fn get_run(
+    context: &ApiContext,
+    id: &str,
+    run_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let connector = load(context, id).await?;
+    let run = context
+        .services
+        .store
+        .get_run(&connector.id, run_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "run_not_found",
+                format!(
+                    "run '{}' of connector {} was not found; GET /connectors/{}/runs lists its runs",
+                    crate::domain::truncate_for_message(run_id),
+                    connector.id,
+                    connector.id
+                ),
+            )
+        })?;
+    json_response(StatusCode::OK, &run)
+}

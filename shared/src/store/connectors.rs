@@ -1,0 +1,217 @@
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+
+use super::items::{s, PagedQuery};
+use super::keys::CONNECTOR_PK;
+use super::{Store, StoreError};
+use crate::domain::ConnectorId;
+use crate::records::{Connector, RunSummary, ScheduleRecord};
+
+impl Store {
+    pub async fn create_connector(&self, connector: &Connector) -> Result<(), StoreError> {
+        let item = self.connector_item(connector)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => StoreError::Conflict,
+                _ => StoreError::dynamo("PutItem", error),
+            })?;
+        Ok(())
+    }
+
+    /// Writes the admin-editable fields of a connector if it still exists.
+    /// Only these attributes change, so a schedule or run summary written by
+    /// another request at the same time is kept.
+    pub async fn update_connector_settings(&self, connector: &Connector) -> Result<(), StoreError> {
+        let domain = serde_dynamo::to_attribute_value(&connector.domain)
+            .map_err(|error| StoreError::corrupt("connector domain", error))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(CONNECTOR_PK))
+            .key("sk", s(connector.id.as_str()))
+            .update_expression("SET #name = :name, #domain = :domain, updatedAt = :updated")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#name", "name")
+            .expression_attribute_names("#domain", "domain")
+            .expression_attribute_values(":name", s(&connector.name))
+            .expression_attribute_values(":domain", domain)
+            .expression_attribute_values(":updated", s(&connector.updated_at))
+            .send()
+            .await
+            .map_err(|error| match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
+                    StoreError::ConnectorNotFound(connector.id.clone())
+                }
+                _ => StoreError::dynamo("UpdateItem", error),
+            })?;
+        Ok(())
+    }
+
+    pub async fn get_connector(&self, id: &ConnectorId) -> Result<Option<Connector>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(CONNECTOR_PK))
+            .key("sk", s(id.as_str()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        output
+            .item
+            .map(|item| {
+                serde_dynamo::from_item(item)
+                    .map_err(|error| StoreError::corrupt("connector", error))
+            })
+            .transpose()
+    }
+
+    pub async fn require_connector(&self, id: &ConnectorId) -> Result<Connector, StoreError> {
+        self.get_connector(id)
+            .await?
+            .ok_or_else(|| StoreError::ConnectorNotFound(id.clone()))
+    }
+
+    pub async fn list_connectors(
+        &self,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<Connector>, Option<String>), StoreError> {
+        let page = self
+            .query_page(PagedQuery {
+                pk: CONNECTOR_PK.into(),
+                after_sk: after,
+                limit,
+                filter: None,
+                newest_first: false,
+            })
+            .await?;
+        let connectors = page
+            .items
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item(item)
+                    .map_err(|error| StoreError::corrupt("connector", error))
+            })
+            .collect::<Result<Vec<Connector>, _>>()?;
+        Ok((connectors, page.last_sk))
+    }
+
+    /// Deletes the connector's record and returns it, or `None` if it was
+    /// already gone.
+    pub async fn delete_connector(
+        &self,
+        id: &ConnectorId,
+    ) -> Result<Option<Connector>, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(CONNECTOR_PK))
+            .key("sk", s(id.as_str()))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await;
+        match output {
+            Ok(output) => output
+                .attributes
+                .map(|item| {
+                    serde_dynamo::from_item(item)
+                        .map_err(|error| StoreError::corrupt("connector", error))
+                })
+                .transpose(),
+            Err(error) => match error.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(_)) => Ok(None),
+                _ => Err(StoreError::dynamo("DeleteItem", error)),
+            },
+        }
+    }
+
+    /// Records a run's summary on its connector, if the connector still exists.
+    pub async fn set_last_run(&self, id: &ConnectorId, run: &RunSummary) -> Result<(), StoreError> {
+        let value: AttributeValue = serde_dynamo::to_attribute_value(run)
+            .map_err(|error| StoreError::corrupt("run summary", error))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(CONNECTOR_PK))
+            .key("sk", s(id.as_str()))
+            .update_expression("SET lastRun = :run")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":run", value)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+
+    /// Stores the connector's schedule, or removes it with `None`. Fails
+    /// with `ConnectorNotFound` when the connector no longer exists.
+    pub async fn set_schedule(
+        &self,
+        id: &ConnectorId,
+        schedule: Option<&ScheduleRecord>,
+    ) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(CONNECTOR_PK))
+            .key("sk", s(id.as_str()))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#schedule", "schedule");
+        let request = match schedule {
+            Some(schedule) => {
+                let value: AttributeValue = serde_dynamo::to_attribute_value(schedule)
+                    .map_err(|error| StoreError::corrupt("schedule", error))?;
+                request
+                    .update_expression("SET #schedule = :schedule")
+                    .expression_attribute_values(":schedule", value)
+            }
+            None => request.update_expression("REMOVE #schedule"),
+        };
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Err(StoreError::ConnectorNotFound(id.clone()))
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+
+    fn connector_item(
+        &self,
+        connector: &Connector,
+    ) -> Result<std::collections::HashMap<String, AttributeValue>, StoreError> {
+        let mut item: std::collections::HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(connector)
+                .map_err(|error| StoreError::corrupt("connector", error))?;
+        item.insert("pk".into(), s(CONNECTOR_PK));
+        item.insert("sk".into(), s(connector.id.as_str()));
+        Ok(item)
+    }
+}

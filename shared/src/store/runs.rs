@@ -1,0 +1,371 @@
+//! Runs and the per-connector run lease. The lease makes "one run per
+//! connector at a time" hold across Lambda instances: it is taken with a
+//! conditional write and lapses at `leaseUntil` if its holder dies, because
+//! DynamoDB TTL deletes late (days) and moto never deletes.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+
+use super::items::{get_s, n, s, PagedQuery};
+use super::keys::{lease_pk, runs_pk, LEASE_SK};
+use super::{Store, StoreError};
+use crate::domain::ConnectorId;
+use crate::records::Run;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseOutcome {
+    Acquired,
+    HeldBy(String),
+}
+
+fn epoch_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl Store {
+    /// Takes the lease for a new queued run and stores the run, both or
+    /// neither. Fails with `RunActive` while another run holds the lease.
+    pub async fn queue_run(&self, run: &Run, lease_seconds: i64) -> Result<(), StoreError> {
+        let lease = Put::builder()
+            .table_name(&self.table)
+            .item("pk", s(lease_pk(&run.connector_id)))
+            .item("sk", s(LEASE_SK))
+            .item("runId", s(&run.run_id))
+            .item("leaseUntil", n(epoch_now() + lease_seconds))
+            .item("state", s("queued"))
+            .condition_expression("attribute_not_exists(pk) OR leaseUntil < :now")
+            .expression_attribute_values(":now", n(epoch_now()))
+            .build()
+            .map_err(|error| StoreError::corrupt("lease", error))?;
+        let record = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(self.run_item(run)?))
+            .build()
+            .map_err(|error| StoreError::corrupt("run", error))?;
+
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(lease).build())
+            .transact_items(TransactWriteItem::builder().put(record).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_transaction_canceled_exception()) =>
+            {
+                let holder = self.lease_holder(&run.connector_id).await?;
+                Err(StoreError::RunActive {
+                    run_id: holder.unwrap_or_default(),
+                })
+            }
+            Err(error) => Err(StoreError::dynamo("TransactWriteItems", error)),
+        }
+    }
+
+    /// Takes the lease for `run_id` on behalf of one invocation (`owner`).
+    /// A lease that `run_id` holds while queued is taken over; one that is
+    /// already running is not, so a duplicate delivery of the same run does
+    /// not start it twice. A lapsed lease is free.
+    pub async fn acquire_lease(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+        owner: &str,
+        lease_seconds: i64,
+    ) -> Result<LeaseOutcome, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .update_expression(
+                "SET runId = :rid, leaseUntil = :until, #owner = :owner, #state = :running",
+            )
+            .condition_expression(
+                "attribute_not_exists(pk) OR leaseUntil < :now \
+                 OR (runId = :rid AND #state = :queued) OR #owner = :owner",
+            )
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":rid", s(run_id))
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":queued", s("queued"))
+            .expression_attribute_values(":until", n(epoch_now() + lease_seconds))
+            .expression_attribute_values(":now", n(epoch_now()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(LeaseOutcome::Acquired),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                let holder = self.lease_holder(connector_id).await?;
+                Ok(LeaseOutcome::HeldBy(holder.unwrap_or_default()))
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+
+    /// Extends the lease while `owner` still holds it; returns false if it
+    /// was lost (it lapsed and another run took it).
+    pub async fn renew_lease(
+        &self,
+        connector_id: &ConnectorId,
+        owner: &str,
+        lease_seconds: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .update_expression("SET leaseUntil = :until")
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":until", n(epoch_now() + lease_seconds))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+
+    /// Gives the lease up if `run_id` still holds it.
+    pub async fn release_lease(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .condition_expression("runId = :rid")
+            .expression_attribute_values(":rid", s(run_id))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::dynamo("DeleteItem", error)),
+        }
+    }
+
+    /// Returns the run holding an unexpired lease, if any.
+    pub async fn lease_holder(
+        &self,
+        connector_id: &ConnectorId,
+    ) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let until = super::items::get_n(&item, "leaseUntil").unwrap_or(0) as i64;
+        Ok((until >= epoch_now())
+            .then(|| get_s(&item, "runId"))
+            .flatten())
+    }
+
+    pub async fn put_run(&self, run: &Run) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.run_item(run)?))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("PutItem", error))?;
+        Ok(())
+    }
+
+    pub async fn get_run(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<Option<Run>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(runs_pk(connector_id)))
+            .key("sk", s(run_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        output
+            .item
+            .map(|item| {
+                serde_dynamo::from_item(item).map_err(|error| StoreError::corrupt("run", error))
+            })
+            .transpose()
+    }
+
+    /// Runs of a connector, newest first.
+    pub async fn list_runs(
+        &self,
+        connector_id: &ConnectorId,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<Run>, Option<String>), StoreError> {
+        let page = self
+            .query_page(PagedQuery {
+                pk: runs_pk(connector_id),
+                after_sk: after,
+                limit,
+                filter: None,
+                newest_first: true,
+            })
+            .await?;
+        let runs = page
+            .items
+            .into_iter()
+            .map(|item| {
+                serde_dynamo::from_item(item).map_err(|error| StoreError::corrupt("run", error))
+            })
+            .collect::<Result<Vec<Run>, _>>()?;
+        Ok((runs, page.last_sk))
+    }
+
+    fn run_item(&self, run: &Run) -> Result<HashMap<String, AttributeValue>, StoreError> {
+        let mut item: HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(run).map_err(|error| StoreError::corrupt("run", error))?;
+        item.insert("pk".into(), s(runs_pk(&run.connector_id)));
+        item.insert("sk".into(), s(&run.run_id));
+        let expires = epoch_now() + self.retention_days * 24 * 3600;
+        item.insert("expiresAt".into(), n(expires));
+        Ok(item)
+    }
+}
+
+impl Store {
+    /// Writes a running run's progress without touching the rest of it.
+    pub async fn update_run_progress(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+        progress: &crate::records::Progress,
+    ) -> Result<(), StoreError> {
+        let value: AttributeValue = serde_dynamo::to_attribute_value(progress)
+            .map_err(|error| StoreError::corrupt("progress", error))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(runs_pk(connector_id)))
+            .key("sk", s(run_id))
+            .update_expression("SET progress = :progress")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":progress", value)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("UpdateItem", error))?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Returns the run whose lease lapsed without being released. Its Lambda
+    /// instance ended mid-run, so its record may still read queued or running.
+    pub async fn lapsed_lease_holder(
+        &self,
+        connector_id: &ConnectorId,
+    ) -> Result<Option<String>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        let Some(item) = output.item else {
+            return Ok(None);
+        };
+        let until = super::items::get_n(&item, "leaseUntil").unwrap_or(0) as i64;
+        Ok((until < epoch_now())
+            .then(|| get_s(&item, "runId"))
+            .flatten())
+    }
+
+    /// Marks a run that stopped without finishing as failed, if its record
+    /// still reads queued or running.
+    pub async fn mark_abandoned(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        let error: AttributeValue = serde_dynamo::to_attribute_value(crate::records::RunError {
+            code: "run_abandoned".into(),
+            message: "the run stopped without finishing (its function instance ended or timed out) and nothing was marked removed; a later run took over".into(),
+        })
+        .map_err(|error| StoreError::corrupt("run error", error))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(runs_pk(connector_id)))
+            .key("sk", s(run_id))
+            .update_expression("SET #status = :failed, finishedAt = :now, #error = :error")
+            .condition_expression("#status IN (:queued, :running)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#error", "error")
+            .expression_attribute_values(":failed", s("failed"))
+            .expression_attribute_values(":queued", s("queued"))
+            .expression_attribute_values(":running", s("running"))
+            .expression_attribute_values(":now", s(crate::records::now_rfc3339()))
+            .expression_attribute_values(":error", error)
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::warn!(connector_id = %connector_id, run_id, "marked a run that stopped without finishing as failed");
+                Ok(())
+            }
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+}

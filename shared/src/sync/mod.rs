@@ -1,0 +1,291 @@
+//! The sync function's work: take the connector's run lease, run a full sync
+//! and record the outcome on the Run. Deleted connectors are purged here too,
+//! because that can take longer than an API request may.
+
+mod event;
+mod full;
+mod progress;
+
+use std::time::Instant;
+
+pub use event::{Incoming, SyncAction, SyncEvent};
+pub use progress::ProgressReporter;
+
+use crate::domain::{ConnectorId, DomainPolicy, InvalidValue};
+use crate::okta::{ClientOptions, OktaClient, OktaError};
+use crate::records::{now_rfc3339, Connector, Run, RunError, RunStatus, SyncMode, Trigger};
+use crate::secrets::{SecretsError, TokenStore};
+use crate::store::{LeaseOutcome, Store, StoreError};
+
+/// A running sync's lease lasts this long past its last renewal, so a run
+/// that dies frees its connector within five minutes.
+pub const RUNNING_LEASE_SECONDS: i64 = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Okta(#[from] OktaError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("the connector's domain is no longer allowed: {0}")]
+    Domain(#[from] InvalidValue),
+    #[error("the run lost its lease (it was not renewed in time and another run took over); this run stopped without marking anything removed")]
+    LeaseLost,
+    #[error("the sync event is invalid: {0}")]
+    InvalidEvent(String),
+}
+
+impl SyncError {
+    pub fn code(&self) -> String {
+        match self {
+            Self::Okta(error) => error.code().into(),
+            Self::Store(_) => "store_error".into(),
+            Self::Secrets(_) => "token_unavailable".into(),
+            Self::Domain(error) => error.code.into(),
+            Self::LeaseLost => "lease_lost".into(),
+            Self::InvalidEvent(_) => "invalid_event".into(),
+        }
+    }
+}
+
+/// Dependencies of the sync function, built once per Lambda instance.
+#[derive(Clone)]
+pub struct SyncDeps {
+    pub store: Store,
+    pub tokens: TokenStore,
+    pub policy: DomainPolicy,
+    pub okta: ClientOptions,
+}
+
+impl From<&crate::config::Services> for SyncDeps {
+    fn from(services: &crate::config::Services) -> Self {
+        Self {
+            store: services.store.clone(),
+            tokens: services.tokens.clone(),
+            policy: services.settings.domain_policy.clone(),
+            okta: services.okta.clone(),
+        }
+    }
+}
+
+/// Converts the Lambda context's deadline (epoch milliseconds) into an
+/// instant, less a margin to save the run's outcome before the cut-off.
+pub fn lambda_deadline(deadline_ms: u64) -> Option<Instant> {
+    const MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let left_ms = (deadline_ms as i64).checked_sub(now_ms)?;
+    let left = std::time::Duration::from_millis(left_ms.max(0) as u64);
+    Some(Instant::now() + left.saturating_sub(MARGIN))
+}
+
+/// Handles what the Lambda runtime delivers. A direct event returns the Run.
+/// An SQS batch returns the messages that failed, so SQS delivers only those
+/// again.
+pub async fn handle_incoming(
+    deps: &SyncDeps,
+    payload: serde_json::Value,
+    deadline: Option<Instant>,
+) -> Result<serde_json::Value, SyncError> {
+    match Incoming::parse(payload).map_err(SyncError::InvalidEvent)? {
+        Incoming::Direct(event) => {
+            let run = handle_event(deps, event, deadline).await?;
+            Ok(serde_json::to_value(run).unwrap_or_default())
+        }
+        Incoming::Queue(events) => {
+            let mut failures = Vec::new();
+            for (message_id, event) in events {
+                let result = match event {
+                    Ok(event) => handle_event(deps, event, deadline).await.map(|_| ()),
+                    Err(reason) => {
+                        // A malformed message never gets better: drop it.
+                        tracing::error!(
+                            message_id,
+                            reason,
+                            "dropping a message that is not a sync event"
+                        );
+                        Ok(())
+                    }
+                };
+                if let Err(error) = result {
+                    tracing::error!(message_id, error = %error, "sync event failed; SQS will deliver it again");
+                    failures.push(serde_json::json!({"itemIdentifier": message_id}));
+                }
+            }
+            Ok(serde_json::json!({"batchItemFailures": failures}))
+        }
+    }
+}
+
+/// Handles one sync event. Returns the finished Run, or `None` when the
+/// event needed no run (a purge, or a duplicate delivery of a run that is
+/// already running or done).
+pub async fn handle_event(
+    deps: &SyncDeps,
+    event: SyncEvent,
+    deadline: Option<Instant>,
+) -> Result<Option<Run>, SyncError> {
+    let connector_id = ConnectorId::parse(&event.connector_id)
+        .map_err(|error| SyncError::InvalidEvent(error.message))?;
+    if event.action == Some(SyncAction::Purge) {
+        purge(deps, &connector_id).await?;
+        return Ok(None);
+    }
+
+    let mut run = match &event.run_id {
+        Some(run_id) => match deps.store.get_run(&connector_id, run_id).await? {
+            Some(run) => run,
+            None => {
+                return Err(SyncError::InvalidEvent(format!(
+                    "run {run_id} of connector {connector_id} does not exist; omit runId to start a new run"
+                )))
+            }
+        },
+        None => Run::queued(
+            connector_id.clone(),
+            event.trigger.unwrap_or(Trigger::Console),
+            event.mode.unwrap_or_default(),
+        ),
+    };
+    if !run.status.is_active() {
+        tracing::info!(connector_id = %connector_id, run_id = run.run_id, status = ?run.status, "run already finished, ignoring a repeated delivery");
+        return Ok(None);
+    }
+
+    let owner = uuid::Uuid::new_v4().to_string();
+    let lapsed = deps.store.lapsed_lease_holder(&connector_id).await?;
+    let lease = deps
+        .store
+        .acquire_lease(&connector_id, &run.run_id, &owner, RUNNING_LEASE_SECONDS)
+        .await?;
+    if let (LeaseOutcome::Acquired, Some(lapsed)) = (&lease, lapsed) {
+        if lapsed != run.run_id {
+            deps.store.mark_abandoned(&connector_id, &lapsed).await?;
+        }
+    }
+    if let LeaseOutcome::HeldBy(holder) = lease {
+        if holder == run.run_id {
+            tracing::info!(connector_id = %connector_id, run_id = run.run_id, "run is already running elsewhere, ignoring a repeated delivery");
+            return Ok(None);
+        }
+        run.status = RunStatus::Skipped;
+        run.finished_at = Some(now_rfc3339());
+        run.error = Some(RunError {
+            code: "sync_running".into(),
+            message: format!(
+                "run {holder} of this connector was already queued or running, so this {} trigger was skipped",
+                run.trigger.as_str()
+            ),
+        });
+        deps.store.put_run(&run).await?;
+        tracing::info!(connector_id = %connector_id, run_id = run.run_id, holder, "skipped: another run holds the lease");
+        return Ok(Some(run));
+    }
+
+    let Some(connector) = deps.store.get_connector(&connector_id).await? else {
+        run.status = RunStatus::Failed;
+        run.finished_at = Some(now_rfc3339());
+        run.error = Some(RunError {
+            code: "connector_not_found".into(),
+            message: "the connector was deleted before the run started".into(),
+        });
+        deps.store.put_run(&run).await?;
+        deps.store.release_lease(&connector_id, &run.run_id).await?;
+        return Ok(Some(run));
+    };
+
+    run.status = RunStatus::Running;
+    run.started_at = now_rfc3339();
+    run.progress.phase = "starting".into();
+    deps.store.put_run(&run).await?;
+    tracing::info!(connector_id = %connector_id, run_id = run.run_id, trigger = ?run.trigger, mode = ?run.mode, "sync started");
+
+    let started = Instant::now();
+    let outcome = execute(deps, &connector, &mut run, &owner, deadline).await;
+    run.finished_at = Some(now_rfc3339());
+    match outcome {
+        Ok(()) => {
+            run.status = RunStatus::Succeeded;
+            run.progress.phase = "done".into();
+            run.progress.percent = 100;
+            tracing::info!(
+                connector_id = %connector_id,
+                run_id = run.run_id,
+                users_seen = run.counts.users.seen,
+                groups_seen = run.counts.groups.seen,
+                memberships_seen = run.counts.memberships.seen,
+                okta_calls = run.okta.calls,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "sync succeeded"
+            );
+        }
+        Err(error) => {
+            run.status = RunStatus::Failed;
+            run.error = Some(RunError {
+                code: error.code(),
+                message: error.to_string(),
+            });
+            tracing::error!(connector_id = %connector_id, run_id = run.run_id, code = error.code(), error = %error, "sync failed");
+        }
+    }
+    deps.store.put_run(&run).await?;
+    deps.store
+        .set_last_run(&connector_id, &run.summary())
+        .await?;
+    deps.store.release_lease(&connector_id, &run.run_id).await?;
+    Ok(Some(run))
+}
+
+async fn execute(
+    deps: &SyncDeps,
+    connector: &Connector,
+    run: &mut Run,
+    owner: &str,
+    deadline: Option<Instant>,
+) -> Result<(), SyncError> {
+    let token = deps.tokens.read(&connector.id).await?;
+    let mut okta = OktaClient::new(&connector.domain, token, &deps.policy, deps.okta.clone())?;
+    okta.set_deadline(deadline);
+    let stats = okta.stats();
+
+    if run.mode == SyncMode::Incremental {
+        // NOTE: incremental runs are not built yet; a full run gives the same
+        // mirror at a higher Okta cost.
+        run.warnings
+            .push("incremental mode is not available yet, so a full sync ran".into());
+    }
+    let expected_users = deps.store.load_user_index(&connector.id).await?.len() as u64;
+    let reporter = ProgressReporter::new(
+        deps.store.clone(),
+        connector.id.clone(),
+        run.run_id.clone(),
+        owner.to_owned(),
+        RUNNING_LEASE_SECONDS,
+        expected_users,
+    );
+    let result = full::FullSync {
+        connector_id: &connector.id,
+        store: &deps.store,
+        okta: &okta,
+        progress: &reporter,
+    }
+    .run(&mut run.counts, &mut run.warnings)
+    .await;
+    run.progress = reporter.snapshot();
+    run.okta = stats.snapshot();
+    result
+}
+
+/// Removes everything a deleted connector left: mirror, runs and secret.
+async fn purge(deps: &SyncDeps, connector_id: &ConnectorId) -> Result<(), SyncError> {
+    if deps.store.get_connector(connector_id).await?.is_some() {
+        return Err(SyncError::InvalidEvent(format!(
+            "connector {connector_id} still exists; only deleted connectors are purged"
+        )));
+    }
+    let deleted = deps.store.purge_connector(connector_id).await?;
+    deps.tokens.delete(connector_id).await?;
+    tracing::info!(connector_id = %connector_id, deleted_items = deleted, "purged a deleted connector");
+    Ok(())
+}

@@ -1,0 +1,7 @@
+//! Integration tests: one binary, so the AWS emulator starts once and every
+//! test gets its own table, queue and schedule group in it.
+
+mod api;
+mod e2e;
+mod schedules;
+mod sync;

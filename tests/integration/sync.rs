@@ -1,0 +1,554 @@
+//! Full syncs against the fake Okta and moto, through the real handlers.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fake_okta::{generate_org, Config, FakeOkta, Fault, FaultKind, OrgSpec, UserStatus};
+use harness::Stack;
+use lambda_http::http::StatusCode;
+use okta_sync::records::RunStatus;
+use serde_json::{json, Value};
+
+async fn fake_okta(spec: OrgSpec) -> FakeOkta {
+    FakeOkta::start(Config::new(generate_org(&spec)))
+        .await
+        .expect("fake Okta started")
+}
+
+/// Mirror items only (users, groups, memberships), without runs, the
+/// connector record or the lease, which every run writes.
+async fn mirror_dump(stack: &Stack) -> Vec<String> {
+    stack
+        .dump_table()
+        .await
+        .into_iter()
+        .filter(|row| {
+            row.contains("#user") || row.contains("#group\"") || row.contains("#members#")
+        })
+        .collect()
+}
+
+async fn users_by_id(stack: &Stack, connector: &str, query: &str) -> BTreeMap<String, Value> {
+    stack
+        .list_all(&format!("/connectors/{connector}/users{query}"))
+        .await
+        .into_iter()
+        .map(|user| (user["id"].as_str().unwrap_or_default().to_owned(), user))
+        .collect()
+}
+
+async fn memberships(stack: &Stack, connector: &str) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for group in stack
+        .list_all(&format!("/connectors/{connector}/groups"))
+        .await
+    {
+        let group_id = group["id"].as_str().unwrap_or_default().to_owned();
+        for member in stack
+            .list_all(&format!(
+                "/connectors/{connector}/groups/{group_id}/members"
+            ))
+            .await
+        {
+            pairs.insert((
+                group_id.clone(),
+                member["id"].as_str().unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    pairs
+}
+
+fn okta_memberships(okta: &FakeOkta) -> BTreeSet<(String, String)> {
+    let org = okta.org_snapshot();
+    let mut pairs = BTreeSet::new();
+    for user in org.users() {
+        for group_id in org.groups_of(&user.id) {
+            pairs.insert((group_id, user.id.clone()));
+        }
+    }
+    pairs
+}
+
+#[tokio::test]
+async fn full_sync_mirrors_org_exactly() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let org = okta.org_snapshot();
+    let users = users_by_id(&stack, &connector, "").await;
+    let expected: BTreeSet<String> = org.users().map(|user| user.id.clone()).collect();
+    assert_eq!(users.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    let groups: BTreeSet<String> = stack
+        .list_all(&format!("/connectors/{connector}/groups"))
+        .await
+        .iter()
+        .map(|group| group["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let expected_groups: BTreeSet<String> = org.groups().map(|group| group.id.clone()).collect();
+    assert_eq!(groups, expected_groups);
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+    assert_eq!(run.counts.users.seen as usize, org.user_count());
+    assert_eq!(run.counts.users.created as usize, org.user_count());
+    assert!(run.okta.calls > 0);
+}
+
+#[tokio::test]
+async fn deprovisioned_users_are_mirrored() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let deprovisioned: BTreeSet<String> = okta
+        .org_snapshot()
+        .users()
+        .filter(|user| user.status == UserStatus::Deprovisioned)
+        .map(|user| user.id.clone())
+        .collect();
+    assert!(
+        !deprovisioned.is_empty(),
+        "the small org has DEPROVISIONED users"
+    );
+
+    stack.sync_now(&connector).await;
+
+    let mirrored = users_by_id(&stack, &connector, "?status=DEPROVISIONED").await;
+    assert_eq!(
+        mirrored.keys().cloned().collect::<BTreeSet<_>>(),
+        deprovisioned
+    );
+}
+
+#[tokio::test]
+async fn many_pages_follow_link_headers() {
+    let okta = fake_okta(OrgSpec::new(7, 1050, 4)).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    let user_pages = okta
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/api/v1/users")
+        .count();
+    assert_eq!(user_pages, 6, "1050 users at 200 a page");
+    assert_eq!(run.counts.users.seen, 1050);
+    assert_eq!(users_by_id(&stack, &connector, "").await.len(), 1050);
+}
+
+#[tokio::test]
+async fn profiles_kept_exactly() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let special = okta
+        .create_user(json!({
+            "login": "zoë.ångström+test@example.com",
+            "email": "zoë.ångström+test@example.com",
+            "firstName": "Zoë 🚀",
+            "lastName": "李 محمد",
+            "integer": 42,
+            "float": 1.5,
+            "wholeFloat": 2.0,
+            "big": 9007199254740993u64,
+            "flag": true,
+            "list": ["a", "ü", 3],
+            "nested": {"k": [null, {"x": -0.25}]},
+            "nothing": null,
+        }))
+        .expect("user created");
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    stack.sync_now(&connector).await;
+
+    let org = okta.org_snapshot();
+    for user in org.users() {
+        let okta_json = user.to_json(&okta.base_url());
+        let (status, mirrored) = stack
+            .request(
+                "GET",
+                &format!("/connectors/{connector}/users/{}", user.id),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            mirrored["profile"].to_string(),
+            okta_json["profile"].to_string(),
+            "profile of {}",
+            user.id
+        );
+        assert_eq!(mirrored["status"], okta_json["status"]);
+        assert_eq!(mirrored["lastLogin"], okta_json["lastLogin"]);
+    }
+    let (_, user) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{special}"),
+            None,
+        )
+        .await;
+    assert_eq!(user["profile"]["wholeFloat"].to_string(), "2.0");
+    assert_eq!(user["profile"]["big"].to_string(), "9007199254740993");
+    assert_eq!(user["firstName"], "Zoë 🚀");
+}
+
+#[tokio::test]
+async fn throttle_mid_sync_recovers() {
+    let okta = fake_okta(OrgSpec::new(3, 600, 5)).await;
+    okta.inject(
+        Fault::new("/api/v1/users", FaultKind::Status429)
+            .after(1)
+            .times(1),
+    );
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert_eq!(run.okta.throttled, 1);
+    assert_eq!(run.counts.users.seen, 600);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    okta.inject(Fault::new("/api/v1/groups", FaultKind::Status500).times(2));
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert!(run.okta.retries >= 2, "retries: {}", run.okta.retries);
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+}
+
+#[tokio::test]
+async fn invalid_token_fails_without_changes() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let before = mirror_dump(&stack).await;
+    okta.revoke_token(&okta.token());
+    okta.delete_user(
+        &okta
+            .org_snapshot()
+            .users()
+            .next()
+            .expect("a user")
+            .id
+            .clone(),
+    )
+    .expect("user deleted");
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("an error on the run");
+    assert_eq!(error.code, "okta_invalid_token");
+    assert!(
+        error.message.contains("Security > API > Tokens"),
+        "{}",
+        error.message
+    );
+    assert_eq!(mirror_dump(&stack).await, before);
+}
+
+#[tokio::test]
+async fn unchanged_resync_writes_nothing() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let before = mirror_dump(&stack).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(
+        run.counts.users.created + run.counts.users.updated + run.counts.users.removed,
+        0
+    );
+    assert_eq!(
+        run.counts.groups.created + run.counts.groups.updated + run.counts.groups.removed,
+        0
+    );
+    assert_eq!(
+        run.counts.memberships.added + run.counts.memberships.removed,
+        0
+    );
+    assert_eq!(mirror_dump(&stack).await, before);
+}
+
+#[tokio::test]
+async fn okta_removals_are_reflected() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let first_sync = users_by_id(&stack, &connector, "").await;
+
+    let org = okta.org_snapshot();
+    let deleted_user = org.users().next().expect("a user").id.clone();
+    let group = org
+        .groups()
+        .find(|group| group.id != org.everyone_id() && !group.members.is_empty())
+        .expect("a group with members");
+    let (group_id, member) = (
+        group.id.clone(),
+        group.members.iter().next().cloned().expect("member"),
+    );
+    let deleted_group = org
+        .groups()
+        .find(|candidate| candidate.id != org.everyone_id() && candidate.id != group_id)
+        .expect("another group")
+        .id
+        .clone();
+    okta.delete_user(&deleted_user).expect("user deleted");
+    okta.remove_member(&group_id, &member)
+        .expect("member removed");
+    okta.delete_group(&deleted_group).expect("group deleted");
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert_eq!(run.counts.users.removed, 1);
+    assert_eq!(run.counts.groups.removed, 1);
+    let listed = users_by_id(&stack, &connector, "").await;
+    assert!(
+        !listed.contains_key(&deleted_user),
+        "removed users leave the list"
+    );
+    let with_removed = users_by_id(&stack, &connector, "?includeRemoved=true").await;
+    assert!(with_removed[&deleted_user]["removedAt"].is_string());
+    let (status, user) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{deleted_user}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        user["key"], first_sync[&deleted_user]["key"],
+        "the key survives removal"
+    );
+    let (_, removed_group) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/groups/{deleted_group}"),
+            None,
+        )
+        .await;
+    assert!(removed_group["removedAt"].is_string());
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+}
+
+#[tokio::test]
+async fn returning_user_keeps_key() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let user_id = okta
+        .org_snapshot()
+        .users()
+        .next()
+        .expect("a user")
+        .id
+        .clone();
+    let (_, before) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{user_id}"),
+            None,
+        )
+        .await;
+    okta.set_user_status(&user_id, UserStatus::Deprovisioned)
+        .expect("deactivated");
+    stack.sync_now(&connector).await;
+    okta.set_user_status(&user_id, UserStatus::Active)
+        .expect("reactivated");
+
+    stack.sync_now(&connector).await;
+
+    let (_, after) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{user_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(after["status"], "ACTIVE");
+    assert_eq!(after["key"], before["key"]);
+    assert_eq!(after["firstSyncedAt"], before["firstSyncedAt"]);
+}
+
+#[tokio::test]
+async fn forbidden_group_keeps_members_with_warning() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let org = okta.org_snapshot();
+    let group = org
+        .groups()
+        .find(|group| group.id != org.everyone_id() && !group.members.is_empty())
+        .expect("a group with members");
+    let member = group.members.iter().next().cloned().expect("member");
+    okta.remove_member(&group.id, &member)
+        .expect("member removed");
+    okta.inject(Fault::new(
+        format!("/api/v1/groups/{}/users", group.id),
+        FaultKind::Status403,
+    ));
+    let before = memberships(&stack, &connector).await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert_eq!(run.warnings.len(), 1, "warnings: {:?}", run.warnings);
+    assert!(run.warnings[0].contains(&group.id));
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        before,
+        "known members are kept"
+    );
+}
+
+#[tokio::test]
+async fn scoped_token_mirrors_what_it_sees() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let org = okta.org_snapshot();
+    let group = org
+        .groups()
+        .find(|group| group.id != org.everyone_id() && group.members.len() >= 2)
+        .expect("a group with members");
+    let scoped = "scoped-token-0123456789abcdefghij";
+    okta.add_scoped_token(scoped, std::slice::from_ref(&group.id));
+    let stack = Stack::new().await;
+    let (status, body) = stack
+        .request(
+            "POST",
+            "/connectors",
+            Some(json!({"name": "Scoped", "domain": okta.domain(), "apiToken": scoped})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let connector = body["id"].as_str().expect("id").to_owned();
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let users: BTreeSet<String> = users_by_id(&stack, &connector, "")
+        .await
+        .into_keys()
+        .collect();
+    let expected: BTreeSet<String> = group.members.iter().cloned().collect();
+    assert_eq!(users, expected);
+    let groups = stack
+        .list_all(&format!("/connectors/{connector}/groups"))
+        .await;
+    assert_eq!(groups.len(), 1);
+}
+
+#[tokio::test]
+async fn second_sync_while_queued_conflicts() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let (status, first) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let (status, second) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(second["code"], "sync_running");
+    assert_eq!(second["runId"], first["runId"]);
+    let runs = stack.run_queued().await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].status, RunStatus::Succeeded);
+}
+
+#[tokio::test]
+async fn scheduled_trigger_while_running_is_skipped() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let (status, queued) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    let event: okta_sync::sync::SyncEvent =
+        serde_json::from_value(json!({"connectorId": connector, "trigger": "schedule"}))
+            .expect("event");
+    let skipped = okta_sync::sync::handle_event(&stack.sync, event, None)
+        .await
+        .expect("handled")
+        .expect("a run record");
+
+    assert_eq!(skipped.status, RunStatus::Skipped);
+    assert_eq!(skipped.trigger, okta_sync::records::Trigger::Schedule);
+    assert!(skipped
+        .error
+        .expect("reason")
+        .message
+        .contains(queued["runId"].as_str().expect("run id")));
+}
+
+#[tokio::test]
+async fn lapsed_run_is_marked_abandoned() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let (_, first) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+    let first_run = first["runId"].as_str().expect("run id").to_owned();
+    // The run's function instance takes the lease and dies: the lease lapses.
+    let connector_id = okta_sync::domain::ConnectorId::parse(&connector).expect("id");
+    stack
+        .sync
+        .store
+        .acquire_lease(&connector_id, &first_run, "instance-that-died", -10)
+        .await
+        .expect("lease taken");
+
+    let (status, second) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    let (_, abandoned) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/runs/{first_run}"),
+            None,
+        )
+        .await;
+    assert_eq!(abandoned["status"], "failed");
+    assert_eq!(abandoned["error"]["code"], "run_abandoned");
+    let runs = stack.run_queued().await;
+    assert_eq!(runs.len(), 1, "the first run's message is ignored");
+    assert_eq!(runs[0].run_id, second["runId"].as_str().expect("run id"));
+    assert_eq!(runs[0].status, RunStatus::Succeeded);
+}
