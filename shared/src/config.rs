@@ -42,6 +42,8 @@ pub struct Settings {
     /// Target of the connectors' schedules, or `None` in functions that
     /// create no schedules.
     pub schedule_target: Option<ScheduleTarget>,
+    /// A scheduled run is full when the last full run is older than this.
+    pub full_sync_every: chrono::Duration,
     /// Smallest allowed gap between two runs of a schedule.
     pub min_schedule_interval: chrono::Duration,
 }
@@ -86,6 +88,7 @@ impl Settings {
             schedule_group: optional("SCHEDULE_GROUP_NAME"),
             schedule_target: schedule_target_from_env()?,
             min_schedule_interval: min_schedule_interval_from_env()?,
+            full_sync_every: full_sync_every_from_env()?,
         })
     }
 }
@@ -178,4 +181,20 @@ pub fn optional(name: &str) -> Option<String> {
     std::env::var(name)
         .ok()
         .filter(|value| !value.trim().is_empty())
+}
+
+fn full_sync_every_from_env() -> Result<chrono::Duration, ConfigError> {
+    let default = crate::sync::DEFAULT_FULL_SYNC_EVERY_HOURS;
+    let Some(value) = optional("FULL_SYNC_EVERY_HOURS") else {
+        return Ok(chrono::Duration::hours(default));
+    };
+    match value.parse::<i64>() {
+        Ok(hours) if (1..=24 * 30).contains(&hours) => Ok(chrono::Duration::hours(hours)),
+        _ => Err(ConfigError::Invalid {
+            name: "FULL_SYNC_EVERY_HOURS",
+            message: format!(
+                "'{value}' is not a whole number of hours from 1 to 720 (default {default})"
+            ),
+        }),
+    }
 }

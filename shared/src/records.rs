@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::domain::{ConnectorId, OktaDomain};
 use crate::okta::CallCounts;
 use crate::schedule::{ScheduleSource, Timezone};
+use crate::store::WriteCounts;
 
 /// Current time as RFC 3339 with milliseconds, the form every record uses.
 pub fn now_rfc3339() -> String {
@@ -181,6 +182,12 @@ pub struct Run {
     pub counts: RunCounts,
     #[serde(default)]
     pub okta: CallCounts,
+    /// Mirror items written by the run and the time spent writing them.
+    #[serde(default)]
+    pub dynamo: WriteCounts,
+    /// Wall time of the run in milliseconds, once it ended.
+    #[serde(default)]
+    pub duration_ms: u64,
     #[serde(default)]
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -212,6 +219,8 @@ impl Run {
             },
             counts: RunCounts::default(),
             okta: CallCounts::default(),
+            dynamo: WriteCounts::default(),
+            duration_ms: 0,
             warnings: Vec::new(),
             error: None,
         }

@@ -552,3 +552,160 @@ async fn lapsed_run_is_marked_abandoned() {
     assert_eq!(runs[0].run_id, second["runId"].as_str().expect("run id"));
     assert_eq!(runs[0].status, RunStatus::Succeeded);
 }
+
+async fn sync_with_mode(stack: &Stack, connector: &str, mode: &str) -> okta_sync::records::Run {
+    let (status, body) = stack
+        .request(
+            "POST",
+            &format!("/connectors/{connector}/sync"),
+            Some(json!({ "mode": mode })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "start sync: {body}");
+    let mut runs = stack.run_queued().await;
+    assert_eq!(runs.len(), 1);
+    runs.remove(0)
+}
+
+#[tokio::test]
+async fn incremental_picks_up_changes() {
+    let okta = fake_okta(OrgSpec::new(21, 600, 12)).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let full = stack.sync_now(&connector).await;
+    let org = okta.org_snapshot();
+    let mut users = org.users().filter(|user| user.status == UserStatus::Active);
+    let (updated, deactivated, member) = (
+        users.next().expect("user").id.clone(),
+        users.next().expect("user").id.clone(),
+        users.next().expect("user").id.clone(),
+    );
+    let group = org
+        .groups()
+        .find(|group| group.id != org.everyone_id() && !group.members.contains(&member))
+        .expect("a group without the member")
+        .id
+        .clone();
+    let shrinking = org
+        .groups()
+        .find(|candidate| {
+            candidate.id != org.everyone_id()
+                && candidate.id != group
+                && !candidate.members.is_empty()
+        })
+        .expect("a group with members");
+    let leaving = shrinking.members.iter().next().cloned().expect("member");
+    let shrinking = shrinking.id.clone();
+    okta.update_user_profile(&updated, "department", json!("Ünïcode Ops"))
+        .expect("updated");
+    okta.set_user_status(&deactivated, UserStatus::Deprovisioned)
+        .expect("deactivated");
+    let created = okta
+        .create_user(json!({"login": "new.person@example.com", "email": "new.person@example.com"}))
+        .expect("created");
+    okta.add_member(&group, &member).expect("added");
+    okta.remove_member(&shrinking, &leaving).expect("removed");
+    okta.clear_requests();
+
+    let run = sync_with_mode(&stack, &connector, "incremental").await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert_eq!(run.mode, okta_sync::records::SyncMode::Incremental);
+    assert_eq!(run.counts.users.created, 1);
+    assert_eq!(run.counts.users.updated, 2);
+    let mirrored = users_by_id(&stack, &connector, "").await;
+    assert_eq!(mirrored[&updated]["profile"]["department"], "Ünïcode Ops");
+    assert_eq!(mirrored[&deactivated]["status"], "DEPROVISIONED");
+    assert!(mirrored.contains_key(&created));
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+    assert!(
+        run.okta.calls * 2 < full.okta.calls,
+        "incremental calls {} vs full {}",
+        run.okta.calls,
+        full.okta.calls
+    );
+    let everyone_reads = okta
+        .requests()
+        .iter()
+        .filter(|request| request.path.contains(org.everyone_id()))
+        .count();
+    assert_eq!(
+        everyone_reads, 0,
+        "the Everyone group's members follow from the users"
+    );
+}
+
+#[tokio::test]
+async fn deleted_users_wait_for_full_sync() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    stack.sync_now(&connector).await;
+    let deleted = okta.org_snapshot().users().next().expect("user").id.clone();
+    okta.delete_user(&deleted).expect("deleted");
+
+    let incremental = sync_with_mode(&stack, &connector, "incremental").await;
+    let after_incremental = users_by_id(&stack, &connector, "").await;
+    let full = sync_with_mode(&stack, &connector, "full").await;
+
+    assert_eq!(
+        incremental.counts.users.removed, 0,
+        "incremental runs mark nothing removed"
+    );
+    assert!(after_incremental.contains_key(&deleted));
+    assert_eq!(full.counts.users.removed, 1);
+    assert!(!users_by_id(&stack, &connector, "")
+        .await
+        .contains_key(&deleted));
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+}
+
+#[tokio::test]
+async fn scheduled_runs_choose_mode() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let scheduled = || {
+        serde_json::from_value::<okta_sync::sync::SyncEvent>(
+            json!({"connectorId": connector, "trigger": "schedule"}),
+        )
+        .expect("event")
+    };
+
+    let first = okta_sync::sync::handle_event(&stack.sync, scheduled(), None)
+        .await
+        .expect("handled")
+        .expect("run");
+    let second = okta_sync::sync::handle_event(&stack.sync, scheduled(), None)
+        .await
+        .expect("handled")
+        .expect("run");
+
+    assert_eq!(
+        first.mode,
+        okta_sync::records::SyncMode::Full,
+        "no full run yet"
+    );
+    assert_eq!(second.mode, okta_sync::records::SyncMode::Incremental);
+    assert_eq!(second.status, RunStatus::Succeeded);
+    assert_eq!(second.dynamo.items_written, 0, "nothing changed");
+}
+
+#[tokio::test]
+async fn incremental_without_watermark_runs_full() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let run = sync_with_mode(&stack, &connector, "incremental").await;
+
+    assert_eq!(run.status, RunStatus::Succeeded);
+    assert_eq!(run.mode, okta_sync::records::SyncMode::Full);
+    assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
+}

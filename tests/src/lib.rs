@@ -89,6 +89,7 @@ impl Stack {
                 dead_letter_arn: None,
             }),
             min_schedule_interval: chrono::Duration::minutes(5),
+            full_sync_every: chrono::Duration::hours(24),
         };
         adjust(&mut settings);
         let mut services = Services::new(settings, &sdk);

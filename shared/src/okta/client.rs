@@ -55,13 +55,21 @@ pub struct CallStats {
     pub calls: AtomicU64,
     pub throttled: AtomicU64,
     pub retries: AtomicU64,
+    /// Milliseconds spent in requests, summed over concurrent requests.
+    pub request_ms: AtomicU64,
+    /// Epoch seconds of the `Date` header of the first answer, 0 until then.
+    pub first_date: std::sync::atomic::AtomicI64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CallCounts {
     pub calls: u64,
     pub throttled: u64,
     pub retries: u64,
+    /// Time spent in Okta requests, summed over concurrent requests.
+    #[serde(default)]
+    pub request_ms: u64,
 }
 
 impl CallStats {
@@ -70,6 +78,7 @@ impl CallStats {
             calls: self.calls.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            request_ms: self.request_ms.load(Ordering::Relaxed),
         }
     }
 }
@@ -146,6 +155,42 @@ impl OktaClient {
             "/api/v1/users",
             &[("limit", USERS_PAGE_SIZE.to_string()), ("filter", filter)],
         )
+    }
+
+    /// First page of the users changed after `since` (an Okta timestamp).
+    /// A `lastUpdated` filter returns DEPROVISIONED users too.
+    pub fn users_changed_since(&self, since: &str) -> Url {
+        self.url(
+            "/api/v1/users",
+            &[
+                ("limit", USERS_PAGE_SIZE.to_string()),
+                ("filter", format!("lastUpdated gt \"{since}\"")),
+            ],
+        )
+    }
+
+    /// First page of the groups whose profile or membership changed after
+    /// `since`.
+    pub fn groups_changed_since(&self, since: &str) -> Url {
+        self.url(
+            "/api/v1/groups",
+            &[
+                ("limit", GROUPS_PAGE_SIZE.to_string()),
+                (
+                    "filter",
+                    format!("lastUpdated gt \"{since}\" or lastMembershipUpdated gt \"{since}\""),
+                ),
+            ],
+        )
+    }
+
+    /// Okta's clock at this client's first answer (its `Date` header), the
+    /// base of the next incremental run's watermark.
+    pub fn okta_time_at_first_answer(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let seconds = self.stats.first_date.load(Ordering::Relaxed);
+        (seconds != 0)
+            .then(|| chrono::DateTime::from_timestamp(seconds, 0))
+            .flatten()
     }
 
     pub fn groups_first_page(&self) -> Url {
@@ -306,7 +351,14 @@ impl OktaClient {
     async fn send_once(&self, url: &Url, bucket: &'static str) -> Attempt {
         let _slot = self.governor.admit(bucket).await;
         self.stats.calls.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let attempt = self.request(url, bucket).await;
+        let elapsed = started.elapsed().as_millis() as u64;
+        self.stats.request_ms.fetch_add(elapsed, Ordering::Relaxed);
+        attempt
+    }
 
+    async fn request(&self, url: &Url, bucket: &'static str) -> Attempt {
         let response = self
             .http
             .get(url.clone())
@@ -407,11 +459,19 @@ impl OktaClient {
     /// Reads `X-Rate-Limit-*` and returns how long until the bucket resets,
     /// measured against the answer's `Date` rather than the local clock.
     fn observe_rate_limit(&self, bucket: &'static str, headers: &HeaderMap) -> Option<Duration> {
-        let reset: i64 = header_str(headers, "x-rate-limit-reset")?.parse().ok()?;
-        let date = header_str(headers, DATE.as_str())
+        let okta_date = header_str(headers, DATE.as_str())
             .and_then(|date| chrono::DateTime::parse_from_rfc2822(&date).ok())
-            .map(|date| date.timestamp())
-            .unwrap_or_else(|| chrono::Utc::now().timestamp());
+            .map(|date| date.timestamp());
+        if let Some(date) = okta_date {
+            let _ = self.stats.first_date.compare_exchange(
+                0,
+                date,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+        let reset: i64 = header_str(headers, "x-rate-limit-reset")?.parse().ok()?;
+        let date = okta_date.unwrap_or_else(|| chrono::Utc::now().timestamp());
         let reset_in = Duration::from_secs(reset.saturating_sub(date).max(0) as u64);
         let limit = header_str(headers, "x-rate-limit-limit").and_then(|v| v.parse().ok());
         let remaining = header_str(headers, "x-rate-limit-remaining").and_then(|v| v.parse().ok());

@@ -59,6 +59,8 @@ impl Store {
 
     async fn write_batch(&self, chunk: Vec<WriteRequest>) -> Result<(), StoreError> {
         debug_assert!(chunk.len() <= BATCH_WRITE_MAX);
+        let started = std::time::Instant::now();
+        let items = chunk.len();
         let mut pending = chunk;
         let mut delays = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(50))
@@ -80,6 +82,7 @@ impl Store {
                 .and_then(|mut items| items.remove(&self.table))
                 .unwrap_or_default();
             if unprocessed.is_empty() {
+                self.stats.record(items, started);
                 return Ok(());
             }
             let Some(delay) = delays.next() else {

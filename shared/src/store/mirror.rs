@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::batch::Item;
 use super::items::{get_n, get_s, n, opt_s, require_s, s, Filter, PagedQuery};
-use super::keys::{groups_of_pk, groups_pk, lease_pk, members_pk, runs_pk, users_pk, LEASE_SK};
+use super::keys::{groups_of_pk, groups_pk, lease_pk, members_pk, runs_pk, users_pk};
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 use crate::okta::{OktaGroup, OktaUser};
@@ -32,6 +32,7 @@ pub struct UserIndexEntry {
 pub struct GroupIndexEntry {
     pub hash: String,
     pub removed: bool,
+    pub member_count: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -211,7 +212,7 @@ impl Store {
             .query_all(
                 None,
                 &groups_pk(connector_id),
-                "sk, #hash, removedAt",
+                "sk, #hash, removedAt, memberCount",
                 &[("#hash", "hash")],
             )
             .await?;
@@ -221,6 +222,7 @@ impl Store {
                 let entry = GroupIndexEntry {
                     hash: get_s(&item, "hash").unwrap_or_default(),
                     removed: item.contains_key("removedAt"),
+                    member_count: get_n(&item, "memberCount").unwrap_or(0),
                 };
                 Ok((require_s(&item, "sk")?, entry))
             })
@@ -247,6 +249,7 @@ impl Store {
         removed_at: &str,
     ) -> Result<(), StoreError> {
         for id in ids {
+            let started = std::time::Instant::now();
             self.client
                 .update_item()
                 .table_name(&self.table)
@@ -258,6 +261,7 @@ impl Store {
                 .send()
                 .await
                 .map_err(|error| StoreError::dynamo("UpdateItem", error))?;
+            self.stats.record(1, started);
         }
         Ok(())
     }
@@ -497,14 +501,10 @@ impl Store {
             groups_pk(connector_id),
             users_pk(connector_id),
             runs_pk(connector_id),
+            lease_pk(connector_id),
         ] {
             deleted += self.delete_partition(pk).await?;
         }
-        self.write_all(vec![Self::delete_request(
-            lease_pk(connector_id),
-            LEASE_SK.to_owned(),
-        )?])
-        .await?;
         Ok(deleted)
     }
 

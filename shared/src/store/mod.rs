@@ -25,7 +25,7 @@ pub use batch::BATCH_WRITE_MAX;
 pub use mirror::{
     group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
 };
-pub use runs::LeaseOutcome;
+pub use runs::{LeaseOutcome, SyncState};
 
 use crate::domain::ConnectorId;
 
@@ -72,6 +72,50 @@ pub struct Store {
     table: String,
     /// Runs expire (DynamoDB TTL) after this many days.
     retention_days: i64,
+    stats: std::sync::Arc<WriteStats>,
+}
+
+/// Mirror writes of this store (users, groups, memberships; not runs or
+/// leases), shared by its clones.
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    pub items_written: std::sync::atomic::AtomicU64,
+    /// Milliseconds spent in write calls, summed over concurrent calls.
+    pub write_ms: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteCounts {
+    pub items_written: u64,
+    pub write_ms: u64,
+}
+
+impl WriteStats {
+    pub fn snapshot(&self) -> WriteCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        WriteCounts {
+            items_written: self.items_written.load(Relaxed),
+            write_ms: self.write_ms.load(Relaxed),
+        }
+    }
+
+    pub(crate) fn record(&self, items: usize, started: std::time::Instant) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.items_written.fetch_add(items as u64, Relaxed);
+        self.write_ms
+            .fetch_add(started.elapsed().as_millis() as u64, Relaxed);
+    }
+}
+
+impl WriteCounts {
+    /// Writes made between `before` and this snapshot.
+    pub fn since(self, before: WriteCounts) -> WriteCounts {
+        WriteCounts {
+            items_written: self.items_written.saturating_sub(before.items_written),
+            write_ms: self.write_ms.saturating_sub(before.write_ms),
+        }
+    }
 }
 
 impl Store {
@@ -80,6 +124,7 @@ impl Store {
             client,
             table: table.into(),
             retention_days,
+            stats: Default::default(),
         }
     }
 
@@ -89,6 +134,10 @@ impl Store {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    pub fn write_stats(&self) -> WriteCounts {
+        self.stats.snapshot()
     }
 }
 

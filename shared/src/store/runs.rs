@@ -369,3 +369,59 @@ impl Store {
         }
     }
 }
+
+/// What a connector's next run needs from its earlier runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncState {
+    /// Okta timestamp after which an incremental run reads changes.
+    #[serde(default)]
+    pub watermark: Option<String>,
+    /// When the last full run succeeded (RFC 3339, this product's clock).
+    #[serde(default)]
+    pub last_full_at: Option<String>,
+}
+
+const SYNC_STATE_SK: &str = "sync-state";
+
+impl Store {
+    pub async fn get_sync_state(
+        &self,
+        connector_id: &ConnectorId,
+    ) -> Result<SyncState, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(SYNC_STATE_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        match output.item {
+            Some(item) => serde_dynamo::from_item(item)
+                .map_err(|error| StoreError::corrupt("sync state", error)),
+            None => Ok(SyncState::default()),
+        }
+    }
+
+    pub async fn put_sync_state(
+        &self,
+        connector_id: &ConnectorId,
+        state: &SyncState,
+    ) -> Result<(), StoreError> {
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(state)
+            .map_err(|error| StoreError::corrupt("sync state", error))?;
+        item.insert("pk".into(), s(lease_pk(connector_id)));
+        item.insert("sk".into(), s(SYNC_STATE_SK));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("PutItem", error))?;
+        Ok(())
+    }
+}

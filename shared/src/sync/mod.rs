@@ -2,12 +2,13 @@
 //! and record the outcome on the Run. Deleted connectors are purged here too,
 //! because that can take longer than an API request may.
 
+mod engine;
 mod event;
-mod full;
 mod progress;
 
 use std::time::Instant;
 
+pub use engine::Plan;
 pub use event::{Incoming, SyncAction, SyncEvent};
 pub use progress::ProgressReporter;
 
@@ -57,7 +58,19 @@ pub struct SyncDeps {
     pub tokens: TokenStore,
     pub policy: DomainPolicy,
     pub okta: ClientOptions,
+    /// A scheduled run is full when the last full run is older than this,
+    /// because only full runs see users and groups deleted in Okta.
+    pub full_sync_every: chrono::Duration,
+    /// The watermark is Okta's clock at the start of a run less this margin,
+    /// so a change committed while the run read its first page is read again
+    /// rather than missed.
+    pub watermark_margin: chrono::Duration,
 }
+
+/// Default period of full runs among scheduled runs.
+pub const DEFAULT_FULL_SYNC_EVERY_HOURS: i64 = 24;
+/// Default safety margin subtracted from a run's start in Okta's clock.
+pub const DEFAULT_WATERMARK_MARGIN_SECONDS: i64 = 120;
 
 impl From<&crate::config::Services> for SyncDeps {
     fn from(services: &crate::config::Services) -> Self {
@@ -66,6 +79,8 @@ impl From<&crate::config::Services> for SyncDeps {
             tokens: services.tokens.clone(),
             policy: services.settings.domain_policy.clone(),
             okta: services.okta.clone(),
+            full_sync_every: services.settings.full_sync_every,
+            watermark_margin: chrono::Duration::seconds(DEFAULT_WATERMARK_MARGIN_SECONDS),
         }
     }
 }
@@ -142,11 +157,15 @@ pub async fn handle_event(
                 )))
             }
         },
-        None => Run::queued(
-            connector_id.clone(),
-            event.trigger.unwrap_or(Trigger::Console),
-            event.mode.unwrap_or_default(),
-        ),
+        None => {
+            let trigger = event.trigger.unwrap_or(Trigger::Console);
+            let mode = match event.mode {
+                Some(mode) => mode,
+                None if trigger == Trigger::Schedule => scheduled_mode(deps, &connector_id).await?,
+                None => SyncMode::Full,
+            };
+            Run::queued(connector_id.clone(), trigger, mode)
+        }
     };
     if !run.status.is_active() {
         tracing::info!(connector_id = %connector_id, run_id = run.run_id, status = ?run.status, "run already finished, ignoring a repeated delivery");
@@ -202,8 +221,11 @@ pub async fn handle_event(
     tracing::info!(connector_id = %connector_id, run_id = run.run_id, trigger = ?run.trigger, mode = ?run.mode, "sync started");
 
     let started = Instant::now();
+    let writes_before = deps.store.write_stats();
     let outcome = execute(deps, &connector, &mut run, &owner, deadline).await;
     run.finished_at = Some(now_rfc3339());
+    run.duration_ms = started.elapsed().as_millis() as u64;
+    run.dynamo = deps.store.write_stats().since(writes_before);
     match outcome {
         Ok(()) => {
             run.status = RunStatus::Succeeded;
@@ -249,32 +271,77 @@ async fn execute(
     okta.set_deadline(deadline);
     let stats = okta.stats();
 
-    if run.mode == SyncMode::Incremental {
-        // NOTE: incremental runs are not built yet; a full run gives the same
-        // mirror at a higher Okta cost.
-        run.warnings
-            .push("incremental mode is not available yet, so a full sync ran".into());
-    }
-    let expected_users = deps.store.load_user_index(&connector.id).await?.len() as u64;
+    let state = deps.store.get_sync_state(&connector.id).await?;
+    let plan = match (run.mode, &state.watermark) {
+        (SyncMode::Incremental, Some(since)) => Plan::Incremental {
+            since: since.clone(),
+        },
+        (SyncMode::Incremental, None) => {
+            run.warnings.push(
+                "no earlier successful run to continue from, so a full sync ran instead of an incremental one".into(),
+            );
+            run.mode = SyncMode::Full;
+            Plan::Full
+        }
+        (SyncMode::Full, _) => Plan::Full,
+    };
+
     let reporter = ProgressReporter::new(
         deps.store.clone(),
         connector.id.clone(),
         run.run_id.clone(),
         owner.to_owned(),
         RUNNING_LEASE_SECONDS,
-        expected_users,
     );
-    let result = full::FullSync {
+    let engine = engine::Engine {
         connector_id: &connector.id,
         store: &deps.store,
         okta: &okta,
         progress: &reporter,
-    }
-    .run(&mut run.counts, &mut run.warnings)
-    .await;
+    };
+    let result = engine.run(&plan, &mut run.counts, &mut run.warnings).await;
     run.progress = reporter.snapshot();
     run.okta = stats.snapshot();
-    result
+    result?;
+
+    // The next incremental run reads what changed after this run started,
+    // by Okta's clock.
+    let started_at_okta = okta
+        .okta_time_at_first_answer()
+        .unwrap_or_else(chrono::Utc::now);
+    let watermark = (started_at_okta - deps.watermark_margin)
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let last_full_at = match plan {
+        Plan::Full => Some(now_rfc3339()),
+        Plan::Incremental { .. } => state.last_full_at,
+    };
+    let next = crate::store::SyncState {
+        watermark: Some(watermark),
+        last_full_at,
+    };
+    deps.store.put_sync_state(&connector.id, &next).await?;
+    Ok(())
+}
+
+/// A scheduled run is incremental while the last full run is recent enough,
+/// and full otherwise.
+async fn scheduled_mode(
+    deps: &SyncDeps,
+    connector_id: &ConnectorId,
+) -> Result<SyncMode, SyncError> {
+    let state = deps.store.get_sync_state(connector_id).await?;
+    let recent_full = state
+        .last_full_at
+        .as_deref()
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+        .is_some_and(|at| {
+            chrono::Utc::now() - at.with_timezone(&chrono::Utc) < deps.full_sync_every
+        });
+    Ok(if recent_full && state.watermark.is_some() {
+        SyncMode::Incremental
+    } else {
+        SyncMode::Full
+    })
 }
 
 /// Removes everything a deleted connector left: mirror, runs and secret.

@@ -24,7 +24,7 @@ pub struct ProgressReporter {
     lease_owner: String,
     lease_seconds: i64,
     /// Users the mirror held before the run: the estimate of the total.
-    expected_users: u64,
+    expected_users: std::sync::atomic::AtomicU64,
     state: Mutex<State>,
 }
 
@@ -40,7 +40,6 @@ impl ProgressReporter {
         run_id: String,
         lease_owner: String,
         lease_seconds: i64,
-        expected_users: u64,
     ) -> Self {
         Self {
             store,
@@ -48,7 +47,7 @@ impl ProgressReporter {
             run_id,
             lease_owner,
             lease_seconds,
-            expected_users,
+            expected_users: Default::default(),
             state: Mutex::new(State {
                 progress: Progress::default(),
                 last_save: Instant::now(),
@@ -70,12 +69,19 @@ impl ProgressReporter {
         });
     }
 
+    pub fn set_expected_users(&self, users: u64) {
+        self.expected_users
+            .store(users, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn set_groups_total(&self, total: u64) {
         self.with_state(|state| state.progress.groups_total = total);
     }
 
     pub async fn users_page(&self, users: u64) -> Result<(), SyncError> {
-        let expected = self.expected_users;
+        let expected = self
+            .expected_users
+            .load(std::sync::atomic::Ordering::Relaxed);
         self.with_state(|state| {
             state.progress.pages += 1;
             state.progress.users += users;

@@ -1,0 +1,435 @@
+//! The sync algorithm, in two modes.
+//!
+//! A full sync enumerates every user, group and membership Okta shows the
+//! token, writes what differs from the mirror, and only then, if every
+//! enumeration finished, marks what Okta no longer has as removed:
+//! 1. Load the mirror's index of users and groups (ids and digests).
+//! 2. Page through all users, writing new and changed ones as pages arrive.
+//! 3. List all groups.
+//! 4. For several groups at once: list the members, diff them with the
+//!    mirror's, write the difference, then write the group if it changed.
+//! 5. Mark users and groups that Okta did not return as removed.
+//!
+//! An incremental sync reads only what changed since a watermark: users and
+//! groups whose `lastUpdated` (or, for groups, `lastMembershipUpdated`) is
+//! later, and the member lists of groups whose `lastMembershipUpdated` moved.
+//! Okta has no membership-delta API, so a moved group is read whole, except
+//! the built-in Everyone group: it holds every user, so its members follow
+//! from the users the run created rather than from reading 1,000 members a
+//! call. Nothing is marked removed: users deleted outright in Okta and deleted
+//! groups are only seen by a full sync, which runs on a fixed period.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::StreamExt;
+
+use super::progress::ProgressReporter;
+use super::SyncError;
+use crate::domain::ConnectorId;
+use crate::okta::{OktaClient, OktaError, OktaGroup};
+use crate::records::{now_rfc3339, RunCounts};
+use crate::store::{group_hash, user_hash};
+use crate::store::{GroupIndexEntry, Store, UserIndexEntry};
+
+/// Member lists fetched at once. The governor caps requests in flight too.
+const PARALLEL_GROUPS: usize = 8;
+
+/// Okta's type of the Everyone group.
+const BUILT_IN: &str = "BUILT_IN";
+
+/// What a run reads from Okta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    Full,
+    /// Changes after `since`, an Okta timestamp (`2026-01-31T09:15:02.000Z`).
+    Incremental {
+        since: String,
+    },
+}
+
+pub struct Engine<'a> {
+    pub connector_id: &'a ConnectorId,
+    pub store: &'a Store,
+    pub okta: &'a OktaClient,
+    pub progress: &'a ProgressReporter,
+}
+
+/// How a group's members are found in this run.
+enum MemberSource<'a> {
+    /// Read the member list from Okta.
+    Fetch,
+    /// Keep the mirrored members (the group's membership did not move).
+    Keep { member_count: u64 },
+    /// The Everyone group: the mirrored members plus the users created now.
+    Everyone { created: &'a [String] },
+}
+
+/// The outcome of one group's member sync.
+struct GroupOutcome {
+    group: OktaGroup,
+    member_count: u64,
+    seen: u64,
+    added: u64,
+    removed: u64,
+    warning: Option<String>,
+}
+
+/// Users Okta returned in this run.
+struct UsersRead {
+    seen: HashSet<String>,
+    created: Vec<String>,
+}
+
+impl Engine<'_> {
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        counts: &mut RunCounts,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), SyncError> {
+        let started = std::time::Instant::now();
+        let mut user_index = self.store.load_user_index(self.connector_id).await?;
+        let group_index = self.store.load_group_index(self.connector_id).await?;
+        tracing::info!(
+            connector_id = %self.connector_id,
+            users = user_index.len(),
+            groups = group_index.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "loaded mirror index"
+        );
+        self.progress.set_expected_users(user_index.len() as u64);
+
+        match plan {
+            Plan::Full => {
+                let first_page = self.okta.users_first_page();
+                let users = self.sync_users(first_page, &mut user_index, counts).await?;
+                let groups = self.list_groups(self.okta.groups_first_page()).await?;
+                let seen_groups: HashSet<String> =
+                    groups.iter().map(|group| group.id.clone()).collect();
+                let sources = |_: &OktaGroup| MemberSource::Fetch;
+                self.sync_groups(groups, &group_index, sources, counts, warnings)
+                    .await?;
+                self.apply_removals(&user_index, &users.seen, group_index, &seen_groups, counts)
+                    .await
+            }
+            Plan::Incremental { since } => {
+                let first_page = self.okta.users_changed_since(since);
+                let users = self.sync_users(first_page, &mut user_index, counts).await?;
+                let groups = self
+                    .list_groups(self.okta.groups_changed_since(since))
+                    .await?;
+                let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
+                self.sync_groups(groups, &group_index, sources, counts, warnings)
+                    .await
+            }
+        }
+    }
+
+    /// Pages through users from `first_page` and writes the new and changed
+    /// ones.
+    async fn sync_users(
+        &self,
+        first_page: reqwest::Url,
+        index: &mut HashMap<String, UserIndexEntry>,
+        counts: &mut RunCounts,
+    ) -> Result<UsersRead, SyncError> {
+        self.progress.phase("users");
+        let mut seen = HashSet::new();
+        let mut created = Vec::new();
+        let mut next = Some(first_page);
+        let now = now_rfc3339();
+
+        while let Some(url) = next {
+            let page = self.okta.users_page(url).await?;
+            let mut writes = Vec::new();
+            for user in &page.items {
+                if !seen.insert(user.id.clone()) {
+                    continue;
+                }
+                counts.users.seen += 1;
+                let hash = user_hash(user);
+                let entry = match index.get(&user.id) {
+                    Some(existing) if existing.hash == hash && !existing.removed => {
+                        counts.users.unchanged += 1;
+                        continue;
+                    }
+                    Some(existing) => {
+                        counts.users.updated += 1;
+                        UserIndexEntry {
+                            hash,
+                            removed: false,
+                            ..existing.clone()
+                        }
+                    }
+                    None => {
+                        counts.users.created += 1;
+                        created.push(user.id.clone());
+                        UserIndexEntry {
+                            hash,
+                            key: uuid::Uuid::new_v4().to_string(),
+                            first_synced_at: now.clone(),
+                            removed: false,
+                        }
+                    }
+                };
+                let item = Store::user_item(self.connector_id, user, &entry);
+                writes.push(Store::put_request(item)?);
+                index.insert(user.id.clone(), entry);
+            }
+            self.store.write_all(writes).await?;
+            self.progress.users_page(page.items.len() as u64).await?;
+            next = page.next;
+        }
+        Ok(UsersRead { seen, created })
+    }
+
+    async fn list_groups(&self, first_page: reqwest::Url) -> Result<Vec<OktaGroup>, SyncError> {
+        self.progress.phase("groups");
+        let mut groups = Vec::new();
+        let mut next = Some(first_page);
+        while let Some(url) = next {
+            let page = self.okta.groups_page(url).await?;
+            groups.extend(page.items);
+            self.progress.groups_page().await?;
+            next = page.next;
+        }
+        let mut unique = HashSet::new();
+        groups.retain(|group| unique.insert(group.id.clone()));
+        Ok(groups)
+    }
+
+    async fn sync_groups<'s>(
+        &self,
+        groups: Vec<OktaGroup>,
+        index: &HashMap<String, GroupIndexEntry>,
+        source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
+        counts: &mut RunCounts,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), SyncError> {
+        self.progress.phase("memberships");
+        self.progress.set_groups_total(groups.len() as u64);
+        let work = groups.into_iter().map(|group| {
+            let source = source_of(&group);
+            self.sync_members(group, source)
+        });
+        let mut outcomes = futures::stream::iter(work).buffer_unordered(PARALLEL_GROUPS);
+
+        let mut group_writes = Vec::new();
+        while let Some(outcome) = outcomes.next().await {
+            let outcome = outcome?;
+            counts.groups.seen += 1;
+            counts.memberships.seen += outcome.seen;
+            counts.memberships.added += outcome.added;
+            counts.memberships.removed += outcome.removed;
+            if let Some(warning) = outcome.warning {
+                warnings.push(warning);
+            }
+
+            let hash = group_hash(&outcome.group, outcome.member_count);
+            match index.get(&outcome.group.id) {
+                Some(existing) if existing.hash == hash && !existing.removed => {
+                    counts.groups.unchanged += 1;
+                }
+                existing => {
+                    if existing.is_some() {
+                        counts.groups.updated += 1;
+                    } else {
+                        counts.groups.created += 1;
+                    }
+                    let item = Store::group_item(
+                        self.connector_id,
+                        &outcome.group,
+                        outcome.member_count,
+                        &hash,
+                    );
+                    group_writes.push(Store::put_request(item)?);
+                }
+            }
+            if group_writes.len() >= 100 {
+                self.store
+                    .write_all(std::mem::take(&mut group_writes))
+                    .await?;
+            }
+            self.progress.group_done().await?;
+        }
+        self.store.write_all(group_writes).await?;
+        Ok(())
+    }
+
+    /// Finds one group's members and writes the difference to the mirror.
+    /// A 403 (the token's admin role does not cover the group) keeps the
+    /// members the mirror has and becomes a warning on the run.
+    async fn sync_members(
+        &self,
+        group: OktaGroup,
+        source: MemberSource<'_>,
+    ) -> Result<GroupOutcome, SyncError> {
+        let known = match &source {
+            MemberSource::Keep { member_count } => {
+                return Ok(GroupOutcome {
+                    member_count: *member_count,
+                    group,
+                    seen: 0,
+                    added: 0,
+                    removed: 0,
+                    warning: None,
+                })
+            }
+            _ => self.store.member_ids(self.connector_id, &group.id).await?,
+        };
+        let current = match source {
+            MemberSource::Everyone { created } => {
+                let mut current = known.clone();
+                current.extend(created.iter().cloned());
+                current
+            }
+            _ => match self.fetch_members(&group.id).await {
+                Ok(current) => current,
+                Err(error @ OktaError::Forbidden { .. }) => {
+                    return Ok(self.forbidden_outcome(group, known.len(), &error));
+                }
+                Err(error) => return Err(error.into()),
+            },
+        };
+
+        let mut writes = Vec::new();
+        for user_id in current.difference(&known) {
+            writes.push(Store::membership_put(
+                self.connector_id,
+                &group.id,
+                user_id,
+            )?);
+        }
+        let added = writes.len() as u64;
+        for user_id in known.difference(&current) {
+            writes.push(Store::membership_delete(
+                self.connector_id,
+                &group.id,
+                user_id,
+            )?);
+        }
+        let removed = writes.len() as u64 - added;
+        self.store.write_all(writes).await?;
+
+        Ok(GroupOutcome {
+            member_count: current.len() as u64,
+            seen: current.len() as u64,
+            group,
+            added,
+            removed,
+            warning: None,
+        })
+    }
+
+    async fn fetch_members(&self, group_id: &str) -> Result<HashSet<String>, OktaError> {
+        let mut members = HashSet::new();
+        let mut next = Some(self.okta.members_first_page(group_id));
+        while let Some(url) = next {
+            let page = self.okta.members_page(url).await?;
+            members.extend(page.items.into_iter().map(|member| member.id));
+            next = page.next;
+        }
+        Ok(members)
+    }
+
+    fn forbidden_outcome(&self, group: OktaGroup, known: usize, error: &OktaError) -> GroupOutcome {
+        tracing::warn!(
+            connector_id = %self.connector_id,
+            group_id = group.id,
+            okta_request_id = error.request_id().unwrap_or_default(),
+            "Okta denied the group's member list; keeping the mirrored members"
+        );
+        let warning = format!(
+            "members of group {} were not read: {error} The mirror keeps the {known} members it had.",
+            group.id
+        );
+        GroupOutcome {
+            member_count: known as u64,
+            group,
+            seen: 0,
+            added: 0,
+            removed: 0,
+            warning: Some(warning),
+        }
+    }
+
+    /// Marks users and groups that a complete enumeration did not return as
+    /// removed, and deletes the memberships of removed groups.
+    async fn apply_removals(
+        &self,
+        user_index: &HashMap<String, UserIndexEntry>,
+        seen_users: &HashSet<String>,
+        mut group_index: HashMap<String, GroupIndexEntry>,
+        seen_groups: &HashSet<String>,
+        counts: &mut RunCounts,
+    ) -> Result<(), SyncError> {
+        self.progress.phase("removals");
+        let now = now_rfc3339();
+        let gone_users: Vec<String> = user_index
+            .iter()
+            .filter(|(id, entry)| !entry.removed && !seen_users.contains(*id))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let users_partition = Store::users_partition(self.connector_id);
+        self.store
+            .mark_removed(users_partition, &gone_users, &now)
+            .await?;
+        counts.users.removed = gone_users.len() as u64;
+
+        group_index.retain(|id, entry| !entry.removed && !seen_groups.contains(id));
+        let gone_groups: Vec<String> = group_index.into_keys().collect();
+        for group_id in &gone_groups {
+            let members = self.store.member_ids(self.connector_id, group_id).await?;
+            counts.memberships.removed += members.len() as u64;
+            let deletes = members
+                .iter()
+                .map(|user_id| Store::membership_delete(self.connector_id, group_id, user_id))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.store.write_all(deletes).await?;
+        }
+        let groups_partition = Store::groups_partition(self.connector_id);
+        self.store
+            .mark_removed(groups_partition, &gone_groups, &now)
+            .await?;
+        counts.groups.removed = gone_groups.len() as u64;
+        Ok(())
+    }
+}
+
+/// Decides how an incremental run finds a changed group's members.
+fn member_source<'u>(
+    group: &OktaGroup,
+    index: &HashMap<String, GroupIndexEntry>,
+    since: &str,
+    users: &'u UsersRead,
+) -> MemberSource<'u> {
+    let Some(known) = index.get(&group.id).filter(|entry| !entry.removed) else {
+        return MemberSource::Fetch;
+    };
+    if group.group_type.as_deref() == Some(BUILT_IN) {
+        return MemberSource::Everyone {
+            created: &users.created,
+        };
+    }
+    let moved = match group.last_membership_updated.as_deref() {
+        Some(updated) => is_after(updated, since),
+        None => true,
+    };
+    if moved {
+        MemberSource::Fetch
+    } else {
+        MemberSource::Keep {
+            member_count: known.member_count,
+        }
+    }
+}
+
+/// Compares two Okta timestamps; an unreadable one counts as later, so the
+/// group is read again rather than missed.
+fn is_after(timestamp: &str, since: &str) -> bool {
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok();
+    match (parse(timestamp), parse(since)) {
+        (Some(timestamp), Some(since)) => timestamp > since,
+        _ => true,
+    }
+}
