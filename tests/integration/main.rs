@@ -3,5 +3,6 @@
 
 mod api;
 mod e2e;
+mod infra;
 mod schedules;
 mod sync;

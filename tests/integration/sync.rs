@@ -709,3 +709,127 @@ async fn incremental_without_watermark_runs_full() {
     assert_eq!(run.mode, okta_sync::records::SyncMode::Full);
     assert_eq!(run.warnings.len(), 1, "{:?}", run.warnings);
 }
+
+#[tokio::test]
+async fn run_cut_at_deadline_resumes() {
+    let okta = fake_okta(OrgSpec::new(5, 300, 60)).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    let (status, queued) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let run_id = queued["runId"].as_str().expect("run id").to_owned();
+    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
+        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
+    )
+    .expect("event");
+    // The first invocation reaches its pause time at once: it reads the
+    // users, starts the first groups and hands over to a continuation.
+    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
+
+    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
+        .await
+        .expect("handled")
+        .expect("run");
+    let finished = stack.run_queued().await;
+
+    assert_eq!(paused.status, RunStatus::Running);
+    assert_eq!(paused.progress.phase, "continuing");
+    assert!(
+        paused.counts.groups.seen < 60,
+        "paused after {} groups",
+        paused.counts.groups.seen
+    );
+    // The queue also holds the original message, which this test delivered
+    // by hand: whichever message comes first continues the run, and the
+    // other finds it finished and is ignored.
+    assert_eq!(finished.len(), 1, "one continuation ran");
+    let run = finished
+        .iter()
+        .find(|run| run.status == RunStatus::Succeeded)
+        .expect("a finished run");
+    assert_eq!(run.run_id, run_id, "the same run continued");
+    assert_eq!(run.counts.users.created, 300);
+    assert_eq!(run.counts.users.seen, 300);
+    assert_eq!(run.counts.groups.seen, 60);
+    assert_eq!(
+        run.counts.memberships.added as usize,
+        okta_memberships(&okta).len()
+    );
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+    let users: BTreeSet<String> = users_by_id(&stack, &connector, "")
+        .await
+        .into_keys()
+        .collect();
+    let expected: BTreeSet<String> = okta
+        .org_snapshot()
+        .users()
+        .map(|user| user.id.clone())
+        .collect();
+    assert_eq!(users, expected);
+    let leftovers = stack.dump_table().await;
+    assert!(
+        leftovers.iter().all(|row| !row.contains("checkpoint#")),
+        "the checkpoint is deleted at the end"
+    );
+}
+
+#[tokio::test]
+async fn governor_stays_within_share() {
+    let mut config = Config::new(generate_org(&OrgSpec::new(9, 1100, 30)));
+    // Small buckets and 2-second windows, so the sync needs several windows.
+    config.rate_limits = fake_okta::RateLimits {
+        enabled: true,
+        scale: 1.0,
+        users: 5,
+        groups: 5,
+        other: 20,
+        window: std::time::Duration::from_secs(2),
+    };
+    let okta = FakeOkta::start(config).await.expect("fake Okta");
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    okta.clear_requests();
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    assert_eq!(
+        run.okta.throttled, 0,
+        "the governor waits instead of spending requests on 429s"
+    );
+    // The default share is 80%: at most 4 of 5 and 16 of 20 per window.
+    let share = okta_sync::okta::GovernorSettings::default().max_share;
+    for (bucket, limit) in [("users", 5.0), ("groups", 5.0), ("other", 20.0)] {
+        let allowed = (share * limit) as usize;
+        let mut window_start = None;
+        let mut in_window = 0;
+        let mut busiest = 0;
+        for request in okta
+            .requests()
+            .iter()
+            .filter(|request| request.bucket == bucket)
+        {
+            match window_start {
+                Some(start) if request.at_ms - start < 2000 => in_window += 1,
+                _ => {
+                    window_start = Some(request.at_ms);
+                    in_window = 1;
+                }
+            }
+            busiest = busiest.max(in_window);
+        }
+        assert!(
+            busiest <= allowed,
+            "bucket {bucket}: {busiest} requests in one window, share allows {allowed}"
+        );
+    }
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+}

@@ -27,6 +27,13 @@ impl Default for GovernorSettings {
     }
 }
 
+/// How long other requests wait for a probe of an unknown bucket to report.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+const PROBE_POLL: Duration = Duration::from_millis(20);
+/// Okta's windows last about a minute; used until a new window reports.
+const ASSUMED_WINDOW: Duration = Duration::from_secs(60);
+
+/// A bucket as last reported; `limit` 0 means not reported yet.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     limit: u32,
@@ -92,13 +99,36 @@ impl Governor {
     }
 
     /// Takes one request from the bucket, or returns how long to wait.
+    ///
+    /// Until Okta has reported a bucket, one request at a time probes it, so
+    /// a burst of concurrent requests cannot overrun a window whose limit is
+    /// not known yet. After a window ends, the next one is assumed to start
+    /// full with the same limit, until Okta's figures arrive.
     fn reserve(&self, name: &'static str) -> Option<Duration> {
         let mut buckets = self.lock();
-        let bucket = buckets.get_mut(name)?;
         let now = Instant::now();
-        if now >= bucket.resets_at {
-            buckets.remove(name);
+        let Some(bucket) = buckets.get_mut(name) else {
+            buckets.insert(
+                name,
+                Bucket {
+                    limit: 0,
+                    remaining: 0,
+                    resets_at: now + PROBE_TIMEOUT,
+                },
+            );
             return None;
+        };
+        if bucket.limit == 0 {
+            // A probe is in flight; if it never reports, the next one goes.
+            if now >= bucket.resets_at {
+                bucket.resets_at = now + PROBE_TIMEOUT;
+                return None;
+            }
+            return Some(PROBE_POLL);
+        }
+        if now >= bucket.resets_at {
+            bucket.remaining = bucket.limit;
+            bucket.resets_at = now + ASSUMED_WINDOW;
         }
         let floor = ((1.0 - self.settings.max_share) * f64::from(bucket.limit)).ceil() as u32;
         if bucket.remaining > floor {
@@ -119,6 +149,14 @@ impl Governor {
             remaining,
             resets_at,
         });
+        if entry.limit == 0 {
+            *entry = Bucket {
+                limit,
+                remaining,
+                resets_at,
+            };
+            return;
+        }
         let same_window = resets_at.max(entry.resets_at) - resets_at.min(entry.resets_at)
             <= Duration::from_secs(1);
         if same_window {
@@ -175,8 +213,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_bucket_does_not_wait() {
+    fn unknown_bucket_is_probed_once() {
         let governor = Governor::new(GovernorSettings::default());
+        assert!(governor.reserve("groups").is_none(), "the probe goes");
+        assert!(
+            governor.reserve("groups").is_some(),
+            "others wait for its report"
+        );
+        governor.observe("groups", 500, 499, Duration::from_secs(60));
         assert!(governor.reserve("groups").is_none());
     }
 }

@@ -25,7 +25,7 @@ pub use batch::BATCH_WRITE_MAX;
 pub use mirror::{
     group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
 };
-pub use runs::{LeaseOutcome, SyncState};
+pub use runs::{Checkpoint, LeaseOutcome, SyncState};
 
 use crate::domain::ConnectorId;
 

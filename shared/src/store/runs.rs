@@ -425,3 +425,116 @@ impl Store {
         Ok(())
     }
 }
+
+/// Where a paused run continues: saved when an invocation stops before its
+/// Lambda deadline, read by the continuation, deleted when the run ends.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Checkpoint {
+    /// Groups whose members are written.
+    // NOTE: kept in one item, so runs of orgs with more than about 15,000
+    // groups exceed DynamoDB's 400 KB item size when paused.
+    pub groups_done: Vec<String>,
+    /// Totals of the earlier invocations.
+    pub counts: crate::records::RunCounts,
+    pub okta: crate::okta::CallCounts,
+    pub dynamo: super::WriteCounts,
+    pub warnings: Vec<String>,
+    pub duration_ms: u64,
+    pub invocations: u32,
+}
+
+fn checkpoint_sk(run_id: &str) -> String {
+    format!("checkpoint#{run_id}")
+}
+
+impl Store {
+    pub async fn get_checkpoint(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(checkpoint_sk(run_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        output
+            .item
+            .map(|item| {
+                serde_dynamo::from_item(item)
+                    .map_err(|error| StoreError::corrupt("checkpoint", error))
+            })
+            .transpose()
+    }
+
+    pub async fn put_checkpoint(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+        checkpoint: &Checkpoint,
+    ) -> Result<(), StoreError> {
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(checkpoint)
+            .map_err(|error| StoreError::corrupt("checkpoint", error))?;
+        item.insert("pk".into(), s(lease_pk(connector_id)));
+        item.insert("sk".into(), s(checkpoint_sk(run_id)));
+        let expires = epoch_now() + self.retention_days * 24 * 3600;
+        item.insert("expiresAt".into(), n(expires));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("PutItem", error))?;
+        Ok(())
+    }
+
+    pub async fn delete_checkpoint(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(checkpoint_sk(run_id)))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("DeleteItem", error))?;
+        Ok(())
+    }
+
+    /// Hands a paused run's lease to its continuation: the lease goes back to
+    /// `queued` for the same run, so only that run's next invocation can take
+    /// it, and it lapses if the continuation message is lost.
+    pub async fn hand_over_lease(
+        &self,
+        connector_id: &ConnectorId,
+        owner: &str,
+        lease_seconds: i64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(lease_pk(connector_id)))
+            .key("sk", s(LEASE_SK))
+            .update_expression("SET #state = :queued, leaseUntil = :until REMOVE #owner")
+            .condition_expression("#owner = :owner")
+            .expression_attribute_names("#owner", "owner")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":owner", s(owner))
+            .expression_attribute_values(":queued", s("queued"))
+            .expression_attribute_values(":until", n(epoch_now() + lease_seconds))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("UpdateItem", error))?;
+        Ok(())
+    }
+}

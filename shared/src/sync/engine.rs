@@ -37,6 +37,28 @@ const PARALLEL_GROUPS: usize = 8;
 /// Okta's type of the Everyone group.
 const BUILT_IN: &str = "BUILT_IN";
 
+/// Where a run continues from and when it must stop starting new work.
+#[derive(Debug, Default)]
+pub struct Resume {
+    /// Groups whose members an earlier invocation of this run already wrote.
+    pub groups_done: HashSet<String>,
+    /// After this instant no new group is started, so the invocation can save
+    /// a checkpoint before the Lambda deadline.
+    pub pause_at: Option<std::time::Instant>,
+}
+
+/// How an invocation of the engine ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// Stopped before the deadline; every group in `groups_done` (this and
+    /// earlier invocations) is written, the others are left for a
+    /// continuation.
+    Paused {
+        groups_done: Vec<String>,
+    },
+}
+
 /// What a run reads from Okta.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
@@ -84,9 +106,10 @@ impl Engine<'_> {
     pub async fn run(
         &self,
         plan: &Plan,
+        resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<Outcome, SyncError> {
         let started = std::time::Instant::now();
         let mut user_index = self.store.load_user_index(self.connector_id).await?;
         let group_index = self.store.load_group_index(self.connector_id).await?;
@@ -107,10 +130,15 @@ impl Engine<'_> {
                 let seen_groups: HashSet<String> =
                     groups.iter().map(|group| group.id.clone()).collect();
                 let sources = |_: &OktaGroup| MemberSource::Fetch;
-                self.sync_groups(groups, &group_index, sources, counts, warnings)
+                let outcome = self
+                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
                     .await?;
+                if outcome != Outcome::Finished {
+                    return Ok(outcome);
+                }
                 self.apply_removals(&user_index, &users.seen, group_index, &seen_groups, counts)
-                    .await
+                    .await?;
+                Ok(Outcome::Finished)
             }
             Plan::Incremental { since } => {
                 let first_page = self.okta.users_changed_since(since);
@@ -119,7 +147,7 @@ impl Engine<'_> {
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(groups, &group_index, sources, counts, warnings)
+                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
                     .await
             }
         }
@@ -198,25 +226,52 @@ impl Engine<'_> {
         Ok(groups)
     }
 
+    /// Syncs the members of each group not done yet, several at once, and
+    /// writes the groups that changed. Stops starting groups at the pause
+    /// time and then reports which groups are done.
     async fn sync_groups<'s>(
         &self,
         groups: Vec<OktaGroup>,
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
+        resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<Outcome, SyncError> {
         self.progress.phase("memberships");
         self.progress.set_groups_total(groups.len() as u64);
-        let work = groups.into_iter().map(|group| {
-            let source = source_of(&group);
-            self.sync_members(group, source)
-        });
-        let mut outcomes = futures::stream::iter(work).buffer_unordered(PARALLEL_GROUPS);
+        self.progress
+            .add_groups_done(resume.groups_done.len() as u64);
+        let pending: Vec<OktaGroup> = groups
+            .into_iter()
+            .filter(|group| !resume.groups_done.contains(&group.id))
+            .collect();
+        let pending_count = pending.len();
+        // `take_while` runs when a slot frees up, so no group starts after
+        // the pause time, and groups already started finish. The first
+        // groups always start, so every invocation makes progress.
+        let started = std::sync::atomic::AtomicUsize::new(0);
+        let work = futures::stream::iter(pending)
+            .take_while(|_| {
+                let count = started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let go_on = count < PARALLEL_GROUPS
+                    || resume
+                        .pause_at
+                        .is_none_or(|pause_at| std::time::Instant::now() < pause_at);
+                futures::future::ready(go_on)
+            })
+            .map(|group| {
+                let source = source_of(&group);
+                self.sync_members(group, source)
+            });
+        let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
+        let mut done: Vec<String> = resume.groups_done.iter().cloned().collect();
+        let mut finished_now = 0;
         let mut group_writes = Vec::new();
         while let Some(outcome) = outcomes.next().await {
             let outcome = outcome?;
+            finished_now += 1;
             counts.groups.seen += 1;
             counts.memberships.seen += outcome.seen;
             counts.memberships.added += outcome.added;
@@ -245,6 +300,7 @@ impl Engine<'_> {
                     group_writes.push(Store::put_request(item)?);
                 }
             }
+            done.push(outcome.group.id.clone());
             if group_writes.len() >= 100 {
                 self.store
                     .write_all(std::mem::take(&mut group_writes))
@@ -253,7 +309,11 @@ impl Engine<'_> {
             self.progress.group_done().await?;
         }
         self.store.write_all(group_writes).await?;
-        Ok(())
+
+        if finished_now == pending_count {
+            return Ok(Outcome::Finished);
+        }
+        Ok(Outcome::Paused { groups_done: done })
     }
 
     /// Finds one group's members and writes the difference to the mirror.

@@ -22,6 +22,13 @@ use crate::store::{LeaseOutcome, Store, StoreError};
 /// that dies frees its connector within five minutes.
 pub const RUNNING_LEASE_SECONDS: i64 = 300;
 
+/// A run stops starting new groups this long before its deadline, to let the
+/// groups in flight finish and save a checkpoint.
+pub const PAUSE_BEFORE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A paused run's lease waits this long for its continuation to start.
+const CONTINUATION_LEASE_SECONDS: i64 = 3600;
+
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(transparent)]
@@ -36,6 +43,8 @@ pub enum SyncError {
     LeaseLost,
     #[error("the sync event is invalid: {0}")]
     InvalidEvent(String),
+    #[error("the run reached its function's deadline and could not queue its continuation: {0}")]
+    Continuation(String),
 }
 
 impl SyncError {
@@ -47,6 +56,7 @@ impl SyncError {
             Self::Domain(error) => error.code.into(),
             Self::LeaseLost => "lease_lost".into(),
             Self::InvalidEvent(_) => "invalid_event".into(),
+            Self::Continuation(_) => "continuation_failed".into(),
         }
     }
 }
@@ -58,6 +68,8 @@ pub struct SyncDeps {
     pub tokens: TokenStore,
     pub policy: DomainPolicy,
     pub okta: ClientOptions,
+    /// Where a run that nears its deadline sends its continuation.
+    pub handoff: Option<crate::handoff::Handoff>,
     /// A scheduled run is full when the last full run is older than this,
     /// because only full runs see users and groups deleted in Okta.
     pub full_sync_every: chrono::Duration,
@@ -79,6 +91,7 @@ impl From<&crate::config::Services> for SyncDeps {
             tokens: services.tokens.clone(),
             policy: services.settings.domain_policy.clone(),
             okta: services.okta.clone(),
+            handoff: services.handoff.clone(),
             full_sync_every: services.settings.full_sync_every,
             watermark_margin: chrono::Duration::seconds(DEFAULT_WATERMARK_MARGIN_SECONDS),
         }
@@ -214,20 +227,69 @@ pub async fn handle_event(
         return Ok(Some(run));
     };
 
+    // A run already marked running is a continuation of a paused run, or a
+    // redelivery after its instance died: it resumes from its checkpoint.
+    let checkpoint = if run.status == RunStatus::Running {
+        deps.store
+            .get_checkpoint(&connector_id, &run.run_id)
+            .await?
+    } else {
+        run.started_at = now_rfc3339();
+        None
+    };
     run.status = RunStatus::Running;
-    run.started_at = now_rfc3339();
     run.progress.phase = "starting".into();
+    // Totals of earlier invocations live in the checkpoint; this invocation
+    // counts from zero and adds them at the end.
+    run.counts = Default::default();
+    run.warnings.clear();
     deps.store.put_run(&run).await?;
-    tracing::info!(connector_id = %connector_id, run_id = run.run_id, trigger = ?run.trigger, mode = ?run.mode, "sync started");
+    tracing::info!(
+        connector_id = %connector_id,
+        run_id = run.run_id,
+        trigger = ?run.trigger,
+        mode = ?run.mode,
+        continuation = checkpoint.is_some(),
+        "sync started"
+    );
 
     let started = Instant::now();
     let writes_before = deps.store.write_stats();
-    let outcome = execute(deps, &connector, &mut run, &owner, deadline).await;
-    run.finished_at = Some(now_rfc3339());
+    let pause_at = deadline.map(|deadline| deadline - PAUSE_BEFORE_DEADLINE);
+    let outcome = execute(
+        deps,
+        &connector,
+        &mut run,
+        &owner,
+        pause_at,
+        checkpoint.as_ref(),
+    )
+    .await;
     run.duration_ms = started.elapsed().as_millis() as u64;
     run.dynamo = deps.store.write_stats().since(writes_before);
+    if let Some(earlier) = &checkpoint {
+        merge_checkpoint(&mut run, earlier);
+    }
+    if let Ok(engine::Outcome::Paused { groups_done }) = outcome {
+        return pause(
+            deps,
+            run,
+            &owner,
+            groups_done,
+            checkpoint.map_or(1, |c| c.invocations + 1),
+        )
+        .await
+        .map(Some);
+    }
+
+    run.finished_at = Some(now_rfc3339());
+    if checkpoint.is_some() {
+        deps.store
+            .delete_checkpoint(&connector_id, &run.run_id)
+            .await?;
+    }
     match outcome {
-        Ok(()) => {
+        Ok(_) => {
             run.status = RunStatus::Succeeded;
             run.progress.phase = "done".into();
             run.progress.percent = 100;
@@ -264,11 +326,12 @@ async fn execute(
     connector: &Connector,
     run: &mut Run,
     owner: &str,
-    deadline: Option<Instant>,
-) -> Result<(), SyncError> {
+    pause_at: Option<Instant>,
+    checkpoint: Option<&crate::store::Checkpoint>,
+) -> Result<engine::Outcome, SyncError> {
     let token = deps.tokens.read(&connector.id).await?;
     let mut okta = OktaClient::new(&connector.domain, token, &deps.policy, deps.okta.clone())?;
-    okta.set_deadline(deadline);
+    okta.set_deadline(pause_at.map(|pause_at| pause_at + PAUSE_BEFORE_DEADLINE));
     let stats = okta.stats();
 
     let state = deps.store.get_sync_state(&connector.id).await?;
@@ -299,10 +362,21 @@ async fn execute(
         okta: &okta,
         progress: &reporter,
     };
-    let result = engine.run(&plan, &mut run.counts, &mut run.warnings).await;
+    let resume = engine::Resume {
+        groups_done: checkpoint
+            .map(|checkpoint| checkpoint.groups_done.iter().cloned().collect())
+            .unwrap_or_default(),
+        pause_at,
+    };
+    let result = engine
+        .run(&plan, &resume, &mut run.counts, &mut run.warnings)
+        .await;
     run.progress = reporter.snapshot();
     run.okta = stats.snapshot();
-    result?;
+    let outcome = result?;
+    if outcome != engine::Outcome::Finished {
+        return Ok(outcome);
+    }
 
     // The next incremental run reads what changed after this run started,
     // by Okta's clock.
@@ -320,7 +394,93 @@ async fn execute(
         last_full_at,
     };
     deps.store.put_sync_state(&connector.id, &next).await?;
-    Ok(())
+    Ok(engine::Outcome::Finished)
+}
+
+/// Saves a paused run's checkpoint, hands its lease to the continuation and
+/// queues the continuation. The run stays `running`.
+async fn pause(
+    deps: &SyncDeps,
+    mut run: Run,
+    owner: &str,
+    groups_done: Vec<String>,
+    invocations: u32,
+) -> Result<Run, SyncError> {
+    let connector_id = run.connector_id.clone();
+    let checkpoint = crate::store::Checkpoint {
+        groups_done,
+        counts: run.counts,
+        okta: run.okta,
+        dynamo: run.dynamo,
+        warnings: run.warnings.clone(),
+        duration_ms: run.duration_ms,
+        invocations,
+    };
+    deps.store
+        .put_checkpoint(&connector_id, &run.run_id, &checkpoint)
+        .await?;
+    run.progress.phase = "continuing".into();
+    deps.store.put_run(&run).await?;
+
+    let Some(handoff) = &deps.handoff else {
+        return Err(SyncError::Continuation(
+            "no sync queue is configured (SYNC_QUEUE_URL)".into(),
+        ));
+    };
+    deps.store
+        .hand_over_lease(&connector_id, owner, CONTINUATION_LEASE_SECONDS)
+        .await?;
+    let event = SyncEvent {
+        connector_id: connector_id.to_string(),
+        mode: Some(run.mode),
+        run_id: Some(run.run_id.clone()),
+        trigger: Some(run.trigger),
+        action: None,
+    };
+    handoff
+        .send(&event)
+        .await
+        .map_err(|error| SyncError::Continuation(error.to_string()))?;
+    tracing::info!(
+        connector_id = %connector_id,
+        run_id = run.run_id,
+        groups_done = checkpoint.groups_done.len(),
+        invocations,
+        "paused before the deadline; a continuation is queued"
+    );
+    Ok(run)
+}
+
+/// Adds the totals of earlier invocations to this one's. Every invocation
+/// reads all users again (writing only changes), so user `seen` and
+/// `unchanged` come from the last invocation while creates and updates add up.
+fn merge_checkpoint(run: &mut Run, earlier: &crate::store::Checkpoint) {
+    let users = &mut run.counts.users;
+    users.created += earlier.counts.users.created;
+    users.updated += earlier.counts.users.updated;
+    users.unchanged = users.seen.saturating_sub(users.created + users.updated);
+
+    let groups = &mut run.counts.groups;
+    groups.seen += earlier.counts.groups.seen;
+    groups.created += earlier.counts.groups.created;
+    groups.updated += earlier.counts.groups.updated;
+    groups.unchanged += earlier.counts.groups.unchanged;
+
+    let memberships = &mut run.counts.memberships;
+    memberships.seen += earlier.counts.memberships.seen;
+    memberships.added += earlier.counts.memberships.added;
+    memberships.removed += earlier.counts.memberships.removed;
+
+    run.okta.calls += earlier.okta.calls;
+    run.okta.throttled += earlier.okta.throttled;
+    run.okta.retries += earlier.okta.retries;
+    run.okta.request_ms += earlier.okta.request_ms;
+    run.dynamo.items_written += earlier.dynamo.items_written;
+    run.dynamo.write_ms += earlier.dynamo.write_ms;
+    run.duration_ms += earlier.duration_ms;
+    let mut warnings = earlier.warnings.clone();
+    warnings.append(&mut run.warnings);
+    run.warnings = warnings;
 }
 
 /// A scheduled run is incremental while the last full run is recent enough,

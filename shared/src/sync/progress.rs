@@ -102,6 +102,14 @@ impl ProgressReporter {
         self.maybe_save().await
     }
 
+    /// Counts groups an earlier invocation of the run finished.
+    pub fn add_groups_done(&self, groups: u64) {
+        self.with_state(|state| {
+            state.progress.groups_done += groups;
+            state.progress.groups = state.progress.groups_done;
+        });
+    }
+
     pub async fn group_done(&self) -> Result<(), SyncError> {
         self.with_state(|state| {
             let progress = &mut state.progress;
