@@ -5,4 +5,5 @@ mod api;
 mod e2e;
 mod infra;
 mod schedules;
+mod secrets;
 mod sync;
