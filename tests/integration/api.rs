@@ -196,7 +196,7 @@ async fn malformed_bodies_rejected() {
     let valid = json!({"name": "A", "domain": "acme.okta.com", "apiToken": TOKEN}).to_string();
     let cases: [(&str, String, &str, StatusCode, &str); 6] = [
         ("POST", "{\"name\": ".into(), "application/json", StatusCode::BAD_REQUEST, "invalid_json"),
-        ("POST", "[1,2]".into(), "application/json", StatusCode::BAD_REQUEST, "invalid_field"),
+        ("POST", "[1,2]".into(), "application/json", StatusCode::BAD_REQUEST, "invalid_json"),
         ("POST", valid.clone(), "text/plain", StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
         ("POST", format!("{{\"name\":\"{}\"}}", "x".repeat(70_000)), "application/json", StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
         ("POST", r#"{"name":"A","name":"B","domain":"acme.okta.com","apiToken":"00abcdefghijklmnopqrstuvwxyz0123456789ABCD"}"#.into(), "application/json", StatusCode::BAD_REQUEST, "duplicate_field"),

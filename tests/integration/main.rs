@@ -2,6 +2,7 @@
 //! test gets its own table, queue and schedule group in it.
 
 mod api;
+mod bad_input;
 mod e2e;
 mod infra;
 mod schedules;

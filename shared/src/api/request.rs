@@ -57,6 +57,15 @@ pub fn optional_json<T: DeserializeOwned>(request: &Request) -> Result<Option<T>
             ),
         ));
     }
+    // serde reads a struct from a JSON array too (fields by position), so
+    // anything but an object is rejected before parsing.
+    let first = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        return Err(ApiError::bad_request(
+            "invalid_json",
+            "the request body must be a JSON object, for example {\"name\": \"…\"}",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
     deserializer.end().map_err(|error| {
