@@ -64,10 +64,14 @@ else
     target/debug/fake-okta --port 0 --users "${DEMO_USERS:-5000}" --groups "${DEMO_GROUPS:-300}" \
         --seed "${DEMO_SEED:-1}" >"$state/fake-okta.json" 2>"$state/fake-okta.log" &
     pids+=($!)
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 300); do
         [[ -s "$state/fake-okta.json" ]] && break
         sleep 0.2
     done
+    if [[ ! -s "$state/fake-okta.json" ]]; then
+        echo "error: the fake Okta did not start within 60 s; see $state/fake-okta.log" >&2
+        exit 1
+    fi
     okta_domain=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["domain"])' "$state/fake-okta.json")
     OKTA_API_TOKEN=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["token"])' "$state/fake-okta.json")
     export OKTA_API_TOKEN
@@ -94,6 +98,7 @@ SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/okta-sync-local-scheduler
 SECRET_NAME_PREFIX=okta-sync/local/connectors/
 CURSOR_SIGNING_KEY=$cursor_key
 OKTA_ALLOW_HTTP_LOOPBACK=1
+SYNC_TIME_LIMIT_SECONDS=900
 RUST_LOG=info
 ENV
 

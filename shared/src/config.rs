@@ -44,6 +44,11 @@ pub struct Settings {
     pub schedule_target: Option<ScheduleTarget>,
     /// A scheduled run is full when the last full run is older than this.
     pub full_sync_every: chrono::Duration,
+    /// Time a sync invocation may run, in place of the Lambda context's
+    /// deadline. Local runs set it (`SYNC_TIME_LIMIT_SECONDS`) because
+    /// `cargo lambda watch` gives functions a much shorter deadline than the
+    /// template's 900 s timeout.
+    pub sync_time_limit: Option<std::time::Duration>,
     /// Smallest allowed gap between two runs of a schedule.
     pub min_schedule_interval: chrono::Duration,
 }
@@ -89,6 +94,7 @@ impl Settings {
             schedule_target: schedule_target_from_env()?,
             min_schedule_interval: min_schedule_interval_from_env()?,
             full_sync_every: full_sync_every_from_env()?,
+            sync_time_limit: sync_time_limit_from_env()?,
         })
     }
 }
@@ -195,6 +201,21 @@ fn full_sync_every_from_env() -> Result<chrono::Duration, ConfigError> {
             message: format!(
                 "'{value}' is not a whole number of hours from 1 to 720 (default {default})"
             ),
+        }),
+    }
+}
+
+fn sync_time_limit_from_env() -> Result<Option<std::time::Duration>, ConfigError> {
+    let Some(value) = optional("SYNC_TIME_LIMIT_SECONDS") else {
+        return Ok(None);
+    };
+    match value.parse::<u64>() {
+        Ok(seconds) if (60..=86_400).contains(&seconds) => {
+            Ok(Some(std::time::Duration::from_secs(seconds)))
+        }
+        _ => Err(ConfigError::Invalid {
+            name: "SYNC_TIME_LIMIT_SECONDS",
+            message: format!("'{value}' is not a whole number of seconds from 60 to 86400"),
         }),
     }
 }

@@ -517,3 +517,47 @@ async fn connection_test_reports_okta_answer() {
     assert!(bad["oktaRequestId"].is_string());
     assert!(!bad.to_string().contains(&okta.token()));
 }
+
+#[tokio::test]
+async fn delete_during_sync_stops_run_then_purges() {
+    // Slow enough that the run is still going when the connector is deleted.
+    let mut config = Config::new(generate_org(&OrgSpec::new(3, 1000, 300)));
+    config.latency = std::time::Duration::from_millis(100);
+    let okta = FakeOkta::start(config).await.expect("fake Okta");
+    let stack = Stack::new().await;
+    let id = stack.create_connector(&okta).await;
+    let (_, queued) = stack
+        .request("POST", &format!("/connectors/{id}/sync"), None)
+        .await;
+    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
+        json!({"connectorId": id, "runId": queued["runId"], "trigger": "manual"}),
+    )
+    .expect("event");
+    let deps = stack.sync.clone();
+    let running =
+        tokio::spawn(async move { okta_sync::sync::handle_event(&deps, event, None).await });
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+
+    let (status, _) = stack
+        .request("DELETE", &format!("/connectors/{id}"), None)
+        .await;
+    let run = running.await.expect("task").expect("handled").expect("run");
+    stack.run_queued().await;
+
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(
+        run.error.expect("the run stopped").code,
+        "connector_deleted"
+    );
+    let left: Vec<String> = stack
+        .dump_table()
+        .await
+        .into_iter()
+        .filter(|row| row.contains(&id))
+        .collect();
+    assert!(
+        left.is_empty(),
+        "{} items of the deleted connector remain",
+        left.len()
+    );
+}

@@ -85,7 +85,7 @@ async fn binaries_sync_through_queue() {
             "AWS_ENDPOINT_URL={}\nAWS_ACCESS_KEY_ID=test\nAWS_SECRET_ACCESS_KEY=test\nAWS_REGION=us-east-1\n\
              AWS_EC2_METADATA_DISABLED=true\nTABLE_NAME={}\nSYNC_QUEUE_URL={}\nSYNC_QUEUE_ARN={}\n\
              SCHEDULE_GROUP_NAME={}\nSCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/e2e\n\
-             SECRET_NAME_PREFIX={}/connectors/\nCURSOR_SIGNING_KEY=e2e-cursor-key\nOKTA_ALLOW_HTTP_LOOPBACK=1\nRUST_LOG=info\n",
+             SECRET_NAME_PREFIX={}/connectors/\nCURSOR_SIGNING_KEY=e2e-cursor-key\nOKTA_ALLOW_HTTP_LOOPBACK=1\nSYNC_TIME_LIMIT_SECONDS=900\nRUST_LOG=info\n",
             moto.endpoint(),
             resources.table,
             resources.queue_url,

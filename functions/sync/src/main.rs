@@ -13,9 +13,13 @@ async fn main() -> Result<(), Error> {
     let services = Services::from_env().await?;
     let deps = SyncDeps::from(&services);
     let deps = &deps;
+    let time_limit = services.settings.sync_time_limit;
 
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let deadline = lambda_deadline(event.context.deadline);
+        let deadline = match time_limit {
+            Some(limit) => Some(std::time::Instant::now() + limit),
+            None => lambda_deadline(event.context.deadline),
+        };
         okta_sync::sync::handle_incoming(deps, event.payload, deadline)
             .await
             .map_err(Error::from)

@@ -245,23 +245,44 @@ impl OktaClient {
         url
     }
 
+    /// Fetches one page. A 200 whose body does not parse (a connection cut
+    /// mid-answer) is fetched again, like a 5xx.
     async fn get_page<T: DeserializeOwned>(
         &self,
         url: Url,
         bucket: &'static str,
     ) -> Result<Page<T>, OktaError> {
-        let (body, headers, request_id) = self.get_with_retries(&url, bucket).await?;
-        let items: Vec<T> =
-            serde_json::from_slice(&body).map_err(|error| OktaError::InvalidResponse {
-                path: url.path().to_owned(),
-                request_id: request_id.clone(),
-                reason: format!("the JSON list could not be parsed: {error}"),
-            })?;
-        let next = match next_link(&headers) {
-            Some(link) => Some(self.check_link(&link, &url, &request_id)?),
-            None => None,
-        };
-        Ok(Page { items, next })
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (body, headers, request_id) = self.get_with_retries(&url, bucket).await?;
+            let items: Vec<T> = match serde_json::from_slice(&body) {
+                Ok(items) => items,
+                Err(error) if attempt < self.options.max_attempts => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        path = url.path(),
+                        okta_request_id = request_id,
+                        attempt,
+                        error = %error,
+                        "Okta's answer could not be parsed, fetching the page again"
+                    );
+                    continue;
+                }
+                Err(error) => {
+                    return Err(OktaError::InvalidResponse {
+                        path: url.path().to_owned(),
+                        request_id,
+                        reason: format!("the JSON list could not be parsed: {error}"),
+                    })
+                }
+            };
+            let next = match next_link(&headers) {
+                Some(link) => Some(self.check_link(&link, &url, &request_id)?),
+                None => None,
+            };
+            return Ok(Page { items, next });
+        }
     }
 
     /// A next link must stay on the org's host: the token goes with it.
@@ -299,6 +320,7 @@ impl OktaClient {
         let mut attempts = 0u32;
         let mut throttle_waits = 0u32;
         let path = url.path().to_owned();
+        let mut last_failure = String::new();
 
         loop {
             attempts += 1;
@@ -308,6 +330,7 @@ impl OktaClient {
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Throttled { wait, request_id } => {
                     throttle_waits += 1;
+                    last_failure = format!("HTTP 429 E0000047 on {path}");
                     self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         path,
@@ -328,6 +351,7 @@ impl OktaClient {
                         return Err(error.into_final(self.host(), path, attempts));
                     }
                     let wait = backoff.next().unwrap_or(Duration::from_secs(20));
+                    last_failure = format!("{} on {path}", error.describe());
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         path,
@@ -341,7 +365,10 @@ impl OktaClient {
             };
             if let Some(deadline) = self.options.deadline {
                 if Instant::now() + retry_after > deadline {
-                    return Err(OktaError::DeadlineReached { wait: retry_after });
+                    return Err(OktaError::DeadlineReached {
+                        wait: retry_after,
+                        last_failure,
+                    });
                 }
             }
             tokio::time::sleep(retry_after).await;

@@ -72,8 +72,11 @@ pub enum OktaError {
     #[error("Okta sent a next-page link to another host ({link_host}); the sync only follows links on {host}.")]
     ForeignLink { host: String, link_host: String },
 
-    #[error("the run reached its deadline while waiting {wait:?} for Okta's rate limit to reset")]
-    DeadlineReached { wait: Duration },
+    #[error("the run reached its function's deadline: the next retry after {last_failure} would wait {wait:?}, past the deadline")]
+    DeadlineReached {
+        wait: Duration,
+        last_failure: String,
+    },
 }
 
 impl OktaError {

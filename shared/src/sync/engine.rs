@@ -262,7 +262,8 @@ impl Engine<'_> {
             })
             .map(|group| {
                 let source = source_of(&group);
-                self.sync_members(group, source)
+                let is_new = !index.contains_key(&group.id);
+                self.sync_members(group, source, is_new)
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
@@ -323,6 +324,7 @@ impl Engine<'_> {
         &self,
         group: OktaGroup,
         source: MemberSource<'_>,
+        is_new: bool,
     ) -> Result<GroupOutcome, SyncError> {
         let known = match &source {
             MemberSource::Keep { member_count } => {
@@ -369,6 +371,15 @@ impl Engine<'_> {
             )?);
         }
         let removed = writes.len() as u64 - added;
+        if is_new && !writes.is_empty() {
+            // The purge of a deleted connector finds member partitions
+            // through group items, so a new group's item goes first. Its
+            // empty digest makes the run write the full item afterwards.
+            let provisional = Store::group_item(self.connector_id, &group, 0, "");
+            self.store
+                .write_all(vec![Store::put_request(provisional)?])
+                .await?;
+        }
         self.store.write_all(writes).await?;
 
         Ok(GroupOutcome {

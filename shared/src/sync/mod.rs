@@ -43,6 +43,10 @@ pub enum SyncError {
     LeaseLost,
     #[error("the sync event is invalid: {0}")]
     InvalidEvent(String),
+    #[error("the connector was deleted while the run was in progress; the run stopped")]
+    ConnectorDeleted,
+    #[error("run {0} of the deleted connector is still in progress; the purge waits for it to stop and is retried")]
+    PurgeWaiting(String),
     #[error("the run reached its function's deadline and could not queue its continuation: {0}")]
     Continuation(String),
 }
@@ -56,6 +60,8 @@ impl SyncError {
             Self::Domain(error) => error.code.into(),
             Self::LeaseLost => "lease_lost".into(),
             Self::InvalidEvent(_) => "invalid_event".into(),
+            Self::ConnectorDeleted => "connector_deleted".into(),
+            Self::PurgeWaiting(_) => "purge_waiting".into(),
             Self::Continuation(_) => "continuation_failed".into(),
         }
     }
@@ -510,6 +516,15 @@ async fn purge(deps: &SyncDeps, connector_id: &ConnectorId) -> Result<(), SyncEr
         return Err(SyncError::InvalidEvent(format!(
             "connector {connector_id} still exists; only deleted connectors are purged"
         )));
+    }
+    // A run still in progress could write after the purge; wait for it.
+    let purge_id = format!("purge-{}", uuid::Uuid::new_v4().simple());
+    let lease = deps
+        .store
+        .acquire_lease(connector_id, &purge_id, &purge_id, RUNNING_LEASE_SECONDS)
+        .await?;
+    if let LeaseOutcome::HeldBy(run_id) = lease {
+        return Err(SyncError::PurgeWaiting(run_id));
     }
     let deleted = deps.store.purge_connector(connector_id).await?;
     deps.tokens.delete(connector_id).await?;

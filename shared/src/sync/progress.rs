@@ -145,6 +145,14 @@ impl ProgressReporter {
         if !held {
             return Err(SyncError::LeaseLost);
         }
+        if self
+            .store
+            .get_connector(&self.connector_id)
+            .await?
+            .is_none()
+        {
+            return Err(SyncError::ConnectorDeleted);
+        }
         self.store
             .update_run_progress(&self.connector_id, &self.run_id, progress)
             .await?;

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
 use fake_okta::{Bucket, MutationSummary, OrgSummary, RateLimits};
-use futures::StreamExt;
 use harness::moto::Moto;
 use harness::resources::{unique_prefix, Resources};
 use lambda_http::http::StatusCode;
@@ -27,6 +26,7 @@ use okta_sync::config::{ScheduleTarget, Services, Settings};
 use okta_sync::domain::{ConnectorId, DomainPolicy};
 use okta_sync::okta::{next_link, ClientOptions, GovernorSettings};
 use okta_sync::records::{Run, RunStatus, SyncMode, Trigger};
+use okta_sync::store::Store;
 use okta_sync::sync::{self, SyncDeps, SyncEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -61,7 +61,7 @@ const TARGET_CALLS_OVER_MINIMUM: f64 = 1.02;
 const TARGET_INCREMENTAL_SHARE: f64 = 0.03;
 const TARGET_PEAK_RSS_MIB: f64 = 128.0;
 
-/// Longest wait for `fake-okta` to generate its org and print its address.
+/// Maximum wait for `fake-okta` to generate its org and print its address.
 const FAKE_START_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Benchmark full and incremental syncs of generated Okta orgs served by a
@@ -92,6 +92,10 @@ struct Args {
     /// Path of the fake-okta binary [default: `fake-okta` next to this program].
     #[arg(long)]
     fake_okta: Option<PathBuf>,
+    /// DynamoDB endpoint on 127.0.0.1 to hold the mirror table, for example
+    /// a DynamoDB emulator you started [default: the org's moto server].
+    #[arg(long)]
+    dynamodb_endpoint: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,12 +157,35 @@ async fn main() -> ExitCode {
         eprintln!("bench: {message}");
         return ExitCode::from(2);
     }
-    match run_all(&args).await {
+    // On SIGINT or SIGTERM the benchmark's future is dropped, and with it
+    // the guards that stop moto and fake-okta.
+    let outcome = tokio::select! {
+        outcome = run_all(&args) => outcome,
+        signal = wait_for_signal() => {
+            eprintln!("bench: stopped by {signal}; stopping moto and fake-okta");
+            return ExitCode::from(130);
+        }
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("bench: set-up failed: {message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM and returns its name.
+async fn wait_for_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        eprintln!("bench: cannot listen for SIGTERM, so only SIGINT stops it cleanly");
+        let _ = tokio::signal::ctrl_c().await;
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
     }
 }
 
@@ -177,6 +204,16 @@ fn validate(args: &Args) -> Result<()> {
     }
     if args.concurrency == 0 {
         return Err("invalid --concurrency 0: expected at least 1".into());
+    }
+    if let Some(endpoint) = &args.dynamodb_endpoint {
+        let host = reqwest::Url::parse(endpoint)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_owned));
+        if host.as_deref() != Some("127.0.0.1") {
+            return Err(format!(
+                "invalid --dynamodb-endpoint {endpoint:?}: expected an http://127.0.0.1:PORT URL"
+            ));
+        }
     }
     Ok(())
 }
@@ -360,7 +397,7 @@ struct LoggedRequest {
 struct Call {
     at_ms: u64,
     bucket: Bucket,
-    /// Answered 429, so the request did not count against its bucket.
+    /// Got a 429 response, so the request did not count against its bucket.
     throttled: bool,
 }
 
@@ -498,6 +535,16 @@ impl Installation {
             .map_err(|error| format!("could not start moto: {error}"))?;
         let sdk = harness::sdk_config(&moto.endpoint()).await;
         let resources = Resources::create(&sdk, &unique_prefix()).await;
+        // The mirror table lives in moto unless another endpoint is given;
+        // the secret, queue and schedule group always live in moto.
+        let table_sdk = match &args.dynamodb_endpoint {
+            Some(endpoint) => {
+                let table_sdk = harness::sdk_config(endpoint).await;
+                harness::resources::create_table(&table_sdk, &resources.table).await;
+                Some(table_sdk)
+            }
+            None => None,
+        };
         let settings = Settings {
             table_name: resources.table.clone(),
             secret_prefix: format!("{}/connectors/", resources.prefix),
@@ -515,8 +562,17 @@ impl Installation {
             }),
             min_schedule_interval: chrono::Duration::minutes(5),
             full_sync_every: chrono::Duration::hours(24),
+            sync_time_limit: None,
         };
+        let retention_days = settings.retention_days;
         let mut services = Services::new(settings, &sdk);
+        if let Some(table_sdk) = &table_sdk {
+            services.store = Store::new(
+                aws_sdk_dynamodb::Client::new(table_sdk),
+                resources.table.clone(),
+                retention_days,
+            );
+        }
         services.okta = ClientOptions {
             governor: GovernorSettings {
                 max_share: args.share,
@@ -565,6 +621,8 @@ impl Installation {
 
     /// Counts what the mirror holds, read back from DynamoDB: users and
     /// groups not marked removed, and the memberships of those groups.
+    // NOTE: memberships are summed from the group items' `memberCount`, not
+    // counted item by item, because a Query per group costs minutes on moto.
     async fn mirror_counts(&self) -> Result<MirrorCounts> {
         let id = ConnectorId::parse(&self.connector_id).map_err(|error| error.message)?;
         let store = &self.deps.store;
@@ -576,25 +634,11 @@ impl Installation {
             .load_group_index(&id)
             .await
             .map_err(|error| format!("could not read the mirrored groups: {error}"))?;
-        let live_groups: Vec<String> = groups
-            .into_iter()
-            .filter(|(_, entry)| !entry.removed)
-            .map(|(group_id, _)| group_id)
-            .collect();
-        let mut member_counts = futures::stream::iter(live_groups.iter().map(|group_id| {
-            let id = &id;
-            async move { store.member_ids(id, group_id).await.map(|ids| ids.len()) }
-        }))
-        .buffer_unordered(8);
-        let mut memberships = 0;
-        while let Some(count) = member_counts.next().await {
-            memberships +=
-                count.map_err(|error| format!("could not read mirrored members: {error}"))?;
-        }
+        let live_groups = groups.values().filter(|entry| !entry.removed);
         Ok(MirrorCounts {
             users: users.values().filter(|entry| !entry.removed).count(),
-            groups: live_groups.len(),
-            memberships,
+            groups: live_groups.clone().count(),
+            memberships: live_groups.map(|entry| entry.member_count as usize).sum(),
         })
     }
 }
@@ -627,8 +671,9 @@ async fn create_connector(context: &ApiContext, fake: &FakeOktaProcess) -> Resul
 }
 
 /// Resets the kernel's peak RSS (`VmHWM`) of this process to its current
-/// RSS, so each sync reports its own peak. Returns false if the kernel
-/// rejected the reset.
+/// RSS, so earlier peaks do not count in the next sync's peak. Memory the
+/// allocator kept from earlier syncs still counts. Returns false if the
+/// kernel rejected the reset.
 fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
@@ -684,8 +729,8 @@ enum Expected {
     /// Exactly the fake's users, groups and memberships.
     Exact(MirrorCounts),
     /// An incremental run leaves users and groups deleted outright in Okta to
-    /// the next full run, so the mirror holds exactly the deleted users and
-    /// groups more than the fake, and at least as many memberships.
+    /// the next full run, so the mirror contains exactly the deleted users
+    /// and groups more than the fake, and at least as many memberships.
     PendingDeletions {
         fake: MirrorCounts,
         users_deleted: usize,
@@ -695,7 +740,7 @@ enum Expected {
 
 /// How the mirror was compared with the fake after a run.
 enum MirrorCheck {
-    /// The run's `seen` counts (a full run sees everything).
+    /// The run's `seen` counts, which cover the whole org in a full run.
     RunCounts(MirrorCounts),
     /// The mirror read back from DynamoDB.
     Table(MirrorCounts),
@@ -960,6 +1005,27 @@ fn figures(
     }
 }
 
+/// Prints one run's main figures to stderr as soon as it ends, so an
+/// interrupted benchmark still shows the runs it finished.
+fn report_progress(org: &str, run: &RunFigures) {
+    let record = &run.measured.run;
+    eprintln!(
+        "[{org}] {} {:?}: wall {:.1} s, floor {:.1} s, {} Okta calls, {} items written, okta.requestMs {}, dynamo.writeMs {}, peak RSS {}",
+        run.label,
+        record.status,
+        run.measured.wall.as_secs_f64(),
+        run.floor_ms() / 1000.0,
+        run.calls(),
+        record.dynamo.items_written,
+        record.okta.request_ms,
+        record.dynamo.write_ms,
+        run.measured
+            .peak_rss_kib
+            .map(|kib| format!("{:.1} MiB", mib(kib)))
+            .unwrap_or_else(|| "unknown".into())
+    );
+}
+
 /// Okta requests a full sync needs at least: one pass over all users at 200
 /// a page, all groups at 10000 a page, and each group's members at 1000 a
 /// page with at least one request per group.
@@ -1029,6 +1095,7 @@ async fn bench_org(
     full.expected = Expected::Exact(MirrorCounts::of_fake(&summary));
     full.mirror = MirrorCheck::RunCounts(MirrorCounts::of_run(&full.measured.run));
     let full_calls = full.calls();
+    report_progress(plan.name, &full);
     runs.push(full);
 
     let mut mutation = None;
@@ -1066,6 +1133,7 @@ async fn bench_org(
                 run_figures.mirror =
                     MirrorCheck::RunCounts(MirrorCounts::of_run(&run_figures.measured.run));
             }
+            report_progress(plan.name, &run_figures);
             runs.push(run_figures);
         }
         mutation = Some(change);
@@ -1515,7 +1583,7 @@ mod tests {
 
     #[test]
     fn minimum_counts_one_call_per_group() {
-        // 401 users: 3 pages; 3 groups: 1 page; members 0, 1000 and 1001.
+        // 401 users take 3 pages and 3 groups 1 page. Members 0, 1000 and 1001 take 1, 1 and 2.
         assert_eq!(minimum_calls(401, &[0, 1000, 1001]), 3 + 1 + 1 + 1 + 2);
     }
 

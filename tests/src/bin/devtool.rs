@@ -198,7 +198,7 @@ async fn demo(
     }
 
     println!();
-    println!("Query the mirror:");
+    println!("Query the mirror (with `make dev`, which keeps the stack running):");
     println!("  curl -s '{api}/connectors/{id}/users?limit=5'");
     println!("  curl -s '{api}/connectors/{id}/users?status=DEPROVISIONED'");
     println!("  curl -s '{api}/connectors/{id}/groups'");
