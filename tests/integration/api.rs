@@ -229,6 +229,18 @@ async fn routes_and_methods_checked() {
             "route_not_found",
         ),
         (
+            "GET",
+            "/audit".to_owned(),
+            StatusCode::NOT_FOUND,
+            "not_implemented",
+        ),
+        (
+            "POST",
+            format!("/connectors/{id}/runs/r1/approve"),
+            StatusCode::NOT_FOUND,
+            "not_implemented",
+        ),
+        (
             "PUT",
             "/connectors".to_owned(),
             StatusCode::METHOD_NOT_ALLOWED,

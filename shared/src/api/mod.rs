@@ -160,6 +160,17 @@ async fn route(
             Method::POST => schedules::preview(context, request).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
+        ["audit"]
+        | ["connectors", _, "runs", _, "changes" | "approve" | "discard"]
+        // A 404 rather than 501: the API answers no 5xx for a client's request.
+        | ["connectors", _, "users", _, "sync"] => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_implemented",
+            format!(
+                "{method} {} is part of the published API but not built yet",
+                crate::domain::truncate_for_message(path)
+            ),
+        )),
         _ => Err(ApiError::not_found(
             "route_not_found",
             format!(

@@ -320,17 +320,15 @@ impl OktaClient {
         let mut attempts = 0u32;
         let mut throttle_waits = 0u32;
         let path = url.path().to_owned();
-        let mut last_failure = String::new();
 
         loop {
             attempts += 1;
             let outcome = self.send_once(url, bucket).await;
-            let retry_after = match outcome {
+            let (retry_after, last_failure) = match outcome {
                 Attempt::Done(body, headers, request_id) => return Ok((body, headers, request_id)),
                 Attempt::Fatal(error) => return Err(error),
                 Attempt::Throttled { wait, request_id } => {
                     throttle_waits += 1;
-                    last_failure = format!("HTTP 429 E0000047 on {path}");
                     self.stats.throttled.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         path,
@@ -344,14 +342,13 @@ impl OktaClient {
                             attempts: throttle_waits,
                         });
                     }
-                    wait
+                    (wait, format!("HTTP 429 E0000047 on {path}"))
                 }
                 Attempt::Transient(error) => {
                     if attempts >= self.options.max_attempts {
                         return Err(error.into_final(self.host(), path, attempts));
                     }
                     let wait = backoff.next().unwrap_or(Duration::from_secs(20));
-                    last_failure = format!("{} on {path}", error.describe());
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
                         path,
@@ -360,7 +357,7 @@ impl OktaClient {
                         error = %error.describe(),
                         "Okta request failed, retrying"
                     );
-                    wait
+                    (wait, format!("{} on {path}", error.describe()))
                 }
             };
             if let Some(deadline) = self.options.deadline {
