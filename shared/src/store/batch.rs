@@ -43,10 +43,16 @@ impl Store {
     pub async fn write_all(&self, requests: Vec<WriteRequest>) -> Result<usize, StoreError> {
         let written = requests.len();
         let mut chunks = Vec::with_capacity(written.div_ceil(BATCH_WRITE_MAX));
-        let mut rest = requests;
-        while !rest.is_empty() {
-            let tail = rest.split_off(rest.len().min(BATCH_WRITE_MAX));
-            chunks.push(std::mem::replace(&mut rest, tail));
+        // Each batch gets a vector of its own size. (Splitting one vector
+        // with `split_off` left every batch with the capacity of all the
+        // requests after it, so memory grew with the square of the count.)
+        let mut requests = requests.into_iter();
+        loop {
+            let chunk: Vec<WriteRequest> = requests.by_ref().take(BATCH_WRITE_MAX).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
         }
         let mut writes =
             futures::stream::iter(chunks.into_iter().map(|chunk| self.write_batch(chunk)))
