@@ -310,6 +310,7 @@ impl FakeOktaProcess {
         if let Some(memberships) = plan.memberships {
             command.arg(format!("--memberships={memberships}"));
         }
+
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -320,6 +321,7 @@ impl FakeOktaProcess {
         let Some(stdout) = child.stdout.take() else {
             return Err("fake-okta started without a stdout pipe".into());
         };
+
         let mut stdout = BufReader::new(stdout);
         let mut line = String::new();
         let read = tokio::time::timeout(FAKE_START_TIMEOUT, stdout.read_line(&mut line)).await;
@@ -341,6 +343,7 @@ impl FakeOktaProcess {
             }
             Ok(Ok(_)) => {}
         }
+
         let start: FakeStartLine = serde_json::from_str(line.trim()).map_err(|error| {
             format!("fake-okta's start-up line is not the expected JSON ({error}): {line}")
         })?;
@@ -535,8 +538,8 @@ impl Installation {
             .map_err(|error| format!("could not start moto: {error}"))?;
         let sdk = harness::sdk_config(&moto.endpoint()).await;
         let resources = Resources::create(&sdk, &unique_prefix()).await;
-        // The mirror table lives in moto unless another endpoint is given;
-        // the secret, queue and schedule group always live in moto.
+        // The mirror table lives in moto unless another endpoint is given.
+        // The secret, queue and schedule group always live in moto.
         let table_sdk = match &args.dynamodb_endpoint {
             Some(endpoint) => {
                 let table_sdk = harness::sdk_config(endpoint).await;
@@ -545,6 +548,7 @@ impl Installation {
             }
             None => None,
         };
+
         let settings = Settings {
             table_name: resources.table.clone(),
             secret_prefix: format!("{}/connectors/", resources.prefix),
@@ -580,6 +584,7 @@ impl Installation {
             },
             ..ClientOptions::default()
         };
+
         let deps = SyncDeps::from(&services);
         let context = ApiContext {
             services,
