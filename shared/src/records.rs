@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::{ConnectorId, OktaDomain};
+use crate::lifecycle::{AdoptMatch, Cleanup, Mapping, Scope};
 use crate::okta::CallCounts;
 use crate::schedule::{ScheduleSource, Timezone};
 use crate::store::WriteCounts;
@@ -29,6 +30,20 @@ pub struct Connector {
     pub schedule: Option<ScheduleRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<RunSummary>,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub mapping: Mapping,
+    #[serde(default)]
+    pub cleanup: Cleanup,
+    /// Connectors whose users this one adopts on its first successful sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopt_from: Vec<ConnectorId>,
+    #[serde(default)]
+    pub adopt_match: AdoptMatch,
+    /// The connector that adopted this one's users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_by: Option<ConnectorId>,
 }
 
 /// A connector's sync schedule as the store keeps it. The API adds the next
@@ -126,6 +141,9 @@ pub struct ObjectCounts {
     pub updated: u64,
     pub unchanged: u64,
     pub removed: u64,
+    /// Users Okta listed that the connector's scope or mapping rules left out.
+    #[serde(default)]
+    pub out_of_scope: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -192,6 +210,23 @@ pub struct Run {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<AdoptionReport>,
+}
+
+/// Longest list of unmatched logins a Run keeps; `unmatchedCount` has all.
+pub const MAX_UNMATCHED_LISTED: usize = 100;
+
+/// What a run that adopted users from other connectors found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptionReport {
+    /// Users of the adopted connectors whose key a user of this one now has.
+    pub adopted: u64,
+    /// Logins of the adopted connectors' users (not removed) that matched
+    /// nobody here, at most `MAX_UNMATCHED_LISTED`.
+    pub unmatched: Vec<String>,
+    pub unmatched_count: u64,
 }
 
 impl Run {
@@ -223,6 +258,7 @@ impl Run {
             duration_ms: 0,
             warnings: Vec::new(),
             error: None,
+            adoption: None,
         }
     }
 
@@ -259,6 +295,12 @@ pub struct UserRecord {
     pub first_synced_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_at: Option<String>,
+    /// When the user left Okta or the scope under the `keep` cleanup policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<String>,
+    /// Values of mapping rules whose target is not a standard field.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub attributes: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
 }

@@ -16,6 +16,7 @@ mod batch;
 mod connectors;
 mod items;
 mod mirror;
+mod removal;
 mod runs;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -23,8 +24,10 @@ use aws_sdk_dynamodb::Client;
 
 pub use batch::BATCH_WRITE_MAX;
 pub use mirror::{
-    group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
+    group_hash, mapped_user_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter,
+    UserIndexEntry,
 };
+pub use removal::{OWNED_USER_ATTRIBUTES, REMOVED_STATUS};
 pub use runs::{Checkpoint, LeaseOutcome, SyncState};
 
 use crate::domain::ConnectorId;

@@ -23,12 +23,13 @@ use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
 
+use super::policy::{apply_user_removals, SyncPolicy};
 use super::progress::ProgressReporter;
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::okta::{OktaClient, OktaError, OktaGroup};
 use crate::records::{now_rfc3339, RunCounts};
-use crate::store::{group_hash, user_hash};
+use crate::store::{group_hash, mapped_user_hash};
 use crate::store::{GroupIndexEntry, Store, UserIndexEntry};
 
 /// Member lists fetched at once. The governor caps requests in flight too.
@@ -74,6 +75,8 @@ pub struct Engine<'a> {
     pub store: &'a Store,
     pub okta: &'a OktaClient,
     pub progress: &'a ProgressReporter,
+    /// The connector's scope, mapping, cleanup and adoption settings.
+    pub policy: &'a SyncPolicy,
 }
 
 /// How a group's members are found in this run.
@@ -122,16 +125,34 @@ impl Engine<'_> {
         );
         self.progress.set_expected_users(user_index.len() as u64);
 
+        self.policy.forget_adopted(&user_index);
+
         match plan {
             Plan::Full => {
-                let first_page = self.okta.users_first_page();
-                let users = self.sync_users(first_page, &mut user_index, counts).await?;
-                let groups = self.list_groups(self.okta.groups_first_page()).await?;
+                let (listed_groups, required) = self.required_members(warnings).await?;
+                let first_page = self.policy.users_first_page(self.okta, None);
+                let users = self
+                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
+                    .await?;
+                let groups = match listed_groups {
+                    Some(groups) => groups,
+                    None => self.list_groups(self.okta.groups_first_page()).await?,
+                };
+                let groups = self.policy.mirrored_groups(groups);
                 let seen_groups: HashSet<String> =
                     groups.iter().map(|group| group.id.clone()).collect();
+                let allowed = self.policy.member_allowlist(&user_index);
                 let sources = |_: &OktaGroup| MemberSource::Fetch;
                 let outcome = self
-                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
+                    .sync_groups(
+                        groups,
+                        &group_index,
+                        sources,
+                        allowed.as_ref(),
+                        resume,
+                        counts,
+                        warnings,
+                    )
                     .await?;
                 if outcome != Outcome::Finished {
                     return Ok(outcome);
@@ -141,24 +162,64 @@ impl Engine<'_> {
                 Ok(Outcome::Finished)
             }
             Plan::Incremental { since } => {
-                let first_page = self.okta.users_changed_since(since);
-                let users = self.sync_users(first_page, &mut user_index, counts).await?;
+                let (_, required) = self.required_members(warnings).await?;
+                let first_page = self.policy.users_first_page(self.okta, Some(since));
+                let users = self
+                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
+                    .await?;
                 let groups = self
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
+                let groups = self.policy.mirrored_groups(groups);
+                let allowed = self.policy.member_allowlist(&user_index);
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
-                    .await
+                self.sync_groups(
+                    groups,
+                    &group_index,
+                    sources,
+                    allowed.as_ref(),
+                    resume,
+                    counts,
+                    warnings,
+                )
+                .await
             }
         }
     }
 
+    /// With required groups set, lists every group and reads the required
+    /// groups' members: only they are in scope. Returns the group list too,
+    /// so a full run does not list groups twice. A required group whose
+    /// members cannot be read fails the run, because guessing the scope
+    /// could remove users who are in it.
+    async fn required_members(
+        &self,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Option<Vec<OktaGroup>>, Option<HashSet<String>>), SyncError> {
+        if !self.policy.requires_groups() {
+            return Ok((None, None));
+        }
+        let groups = self.list_groups(self.okta.groups_first_page()).await?;
+        let mut members = HashSet::new();
+        for group in self.policy.required_groups(&groups, warnings)? {
+            members.extend(self.fetch_members(&group.id).await?);
+        }
+        tracing::info!(
+            connector_id = %self.connector_id,
+            users_in_scope = members.len(),
+            "read the members of the required groups"
+        );
+        Ok((Some(groups), Some(members)))
+    }
+
     /// Pages through users from `first_page` and writes the new and changed
-    /// ones.
+    /// ones that are in scope: members of a required group (when `required`
+    /// is given) that no mapping rule leaves out.
     async fn sync_users(
         &self,
         first_page: reqwest::Url,
         index: &mut HashMap<String, UserIndexEntry>,
+        required: Option<&HashSet<String>>,
         counts: &mut RunCounts,
     ) -> Result<UsersRead, SyncError> {
         self.progress.phase("users");
@@ -171,11 +232,19 @@ impl Engine<'_> {
             let page = self.okta.users_page(url).await?;
             let mut writes = Vec::new();
             for user in &page.items {
-                if !seen.insert(user.id.clone()) {
+                if seen.contains(&user.id) {
                     continue;
                 }
+                let in_required = required.is_none_or(|members| members.contains(&user.id));
+                let fields = self.policy.map_user(user).filter(|_| in_required);
+                let Some(fields) = fields else {
+                    counts.users.out_of_scope += 1;
+                    continue;
+                };
+                seen.insert(user.id.clone());
                 counts.users.seen += 1;
-                let hash = user_hash(user);
+                let hash = mapped_user_hash(user, self.policy.maps_fields().then_some(&fields));
+                let mut foreign = None;
                 let entry = match index.get(&user.id) {
                     Some(existing) if existing.hash == hash && !existing.removed => {
                         counts.users.unchanged += 1;
@@ -192,15 +261,29 @@ impl Engine<'_> {
                     None => {
                         counts.users.created += 1;
                         created.push(user.id.clone());
-                        UserIndexEntry {
-                            hash,
-                            key: uuid::Uuid::new_v4().to_string(),
-                            first_synced_at: now.clone(),
-                            removed: false,
+                        match self.policy.adopt(&fields) {
+                            Some(adopted) => {
+                                foreign = Some(adopted.foreign);
+                                UserIndexEntry {
+                                    hash,
+                                    key: adopted.key,
+                                    first_synced_at: adopted.first_synced_at,
+                                    removed: false,
+                                }
+                            }
+                            None => UserIndexEntry {
+                                hash,
+                                key: uuid::Uuid::new_v4().to_string(),
+                                first_synced_at: now.clone(),
+                                removed: false,
+                            },
                         }
                     }
                 };
-                let item = Store::user_item(self.connector_id, user, &entry);
+                let mut item = Store::user_item(self.connector_id, user, &fields, &entry);
+                if let Some(foreign) = foreign {
+                    item.extend(foreign);
+                }
                 writes.push(Store::put_request(item)?);
                 index.insert(user.id.clone(), entry);
             }
@@ -234,6 +317,7 @@ impl Engine<'_> {
         groups: Vec<OktaGroup>,
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
+        allowed: Option<&HashSet<String>>,
         resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
@@ -263,7 +347,7 @@ impl Engine<'_> {
             .map(|group| {
                 let source = source_of(&group);
                 let is_new = !index.contains_key(&group.id);
-                self.sync_members(group, source, is_new)
+                self.sync_members(group, source, allowed, is_new)
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
@@ -318,12 +402,14 @@ impl Engine<'_> {
     }
 
     /// Finds one group's members and writes the difference to the mirror.
-    /// A 403 (the token's admin role does not cover the group) keeps the
-    /// members the mirror has and becomes a warning on the run.
+    /// Members outside `allowed` (when given) are left out. A 403 (the
+    /// token's admin role does not cover the group) keeps the members the
+    /// mirror has and becomes a warning on the run.
     async fn sync_members(
         &self,
         group: OktaGroup,
         source: MemberSource<'_>,
+        allowed: Option<&HashSet<String>>,
         is_new: bool,
     ) -> Result<GroupOutcome, SyncError> {
         let known = match &source {
@@ -339,7 +425,7 @@ impl Engine<'_> {
             }
             _ => self.store.member_ids(self.connector_id, &group.id).await?,
         };
-        let current = match source {
+        let mut current = match source {
             MemberSource::Everyone { created } => {
                 let mut current = known.clone();
                 current.extend(created.iter().cloned());
@@ -353,6 +439,9 @@ impl Engine<'_> {
                 Err(error) => return Err(error.into()),
             },
         };
+        if let Some(allowed) = allowed {
+            current.retain(|user_id| allowed.contains(user_id));
+        }
 
         let mut writes = Vec::new();
         for user_id in current.difference(&known) {
@@ -441,11 +530,15 @@ impl Engine<'_> {
             .filter(|(id, entry)| !entry.removed && !seen_users.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
-        let users_partition = Store::users_partition(self.connector_id);
-        self.store
-            .mark_removed(users_partition, &gone_users, &now)
-            .await?;
-        counts.users.removed = gone_users.len() as u64;
+        let removed = apply_user_removals(
+            self.store,
+            self.connector_id,
+            &gone_users,
+            self.policy.cleanup,
+        )
+        .await?;
+        counts.users.removed = removed.users;
+        counts.memberships.removed += removed.memberships;
 
         group_index.retain(|id, entry| !entry.removed && !seen_groups.contains(id));
         let gone_groups: Vec<String> = group_index.into_keys().collect();
