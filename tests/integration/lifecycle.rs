@@ -328,7 +328,7 @@ async fn bad_settings_rejected() {
         ),
         (
             json!({"mapping": rule(json!([{"type": "script", "code": "x"}]))}),
-            "mapping.rules[0].transforms[0]",
+            "mapping.rules[0].transforms[0].type",
             "invalid_field",
         ),
         (
