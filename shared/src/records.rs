@@ -29,6 +29,40 @@ pub struct Connector {
     pub schedule: Option<ScheduleRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<RunSummary>,
+    #[serde(default)]
+    pub deletion_guard: DeletionGuard,
+}
+
+/// Limits on the users one run may remove before an admin must approve.
+/// A run that would remove more than `max_count` users, or more than
+/// `max_share` of the mirrored users that are not removed yet, holds those
+/// removals (run status `needs_approval`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionGuard {
+    /// Share from 0 to 1 of the mirrored, not removed users.
+    pub max_share: f64,
+    pub max_count: u64,
+}
+
+impl Default for DeletionGuard {
+    fn default() -> Self {
+        Self {
+            max_share: 0.10,
+            max_count: 500,
+        }
+    }
+}
+
+impl DeletionGuard {
+    /// Tells whether removing `removals` of `mirrored` users exceeds a limit.
+    pub fn is_exceeded(&self, removals: u64, mirrored: u64) -> bool {
+        if removals == 0 {
+            return false;
+        }
+        let share = removals as f64 / mirrored.max(1) as f64;
+        removals > self.max_count || share > self.max_share
+    }
 }
 
 /// A connector's sync schedule as the store keeps it. The API adds the next
@@ -83,6 +117,9 @@ pub enum RunStatus {
     Succeeded,
     Failed,
     Skipped,
+    /// The run applied its changes except user removals that exceeded the
+    /// connector's deletion guard; an admin approves or discards them.
+    NeedsApproval,
 }
 
 impl RunStatus {
@@ -192,6 +229,41 @@ pub struct Run {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
+    /// A dry run computes and records its changes without writing the
+    /// mirror or moving the incremental watermark.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Removals the deletion guard held (or, in a dry run, would hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// User removals a run held because they exceeded the deletion guard, and
+/// what became of them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub held_users: u64,
+    /// Mirrored users that were not removed when the run started.
+    pub mirrored_users: u64,
+    /// The guard that was exceeded.
+    pub guard: DeletionGuard,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<ApprovalDecision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    /// The later run that made this hold stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    Approved,
+    Discarded,
+    /// A later run finished first and computed removals of its own.
+    Superseded,
 }
 
 impl Run {
@@ -223,6 +295,8 @@ impl Run {
             duration_ms: 0,
             warnings: Vec::new(),
             error: None,
+            dry_run: false,
+            approval: None,
         }
     }
 

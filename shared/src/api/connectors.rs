@@ -12,7 +12,9 @@ use super::request::{optional_json, required_json, Query};
 use super::{json_response, ApiContext, ListPage};
 use crate::domain::{ApiToken, ConnectorId, OktaDomain};
 use crate::okta::{ClientOptions, OktaClient};
-use crate::records::{now_rfc3339, Connector, ConnectorAuth, Run, SyncMode, Trigger};
+use crate::records::{
+    now_rfc3339, Connector, ConnectorAuth, DeletionGuard, Run, SyncMode, Trigger,
+};
 use crate::sync::{SyncAction, SyncEvent};
 
 /// A queued run holds the connector's lease this long if its message is
@@ -29,6 +31,8 @@ struct CreateConnector {
     api_token: String,
     #[serde(rename = "type", default)]
     connector_type: Option<String>,
+    #[serde(default)]
+    deletion_guard: Option<DeletionGuardInput>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +44,61 @@ struct UpdateConnector {
     domain: Option<String>,
     #[serde(default)]
     api_token: Option<String>,
+    #[serde(default)]
+    deletion_guard: Option<DeletionGuardInput>,
+}
+
+/// `deletionGuard` in a request; a field left out keeps its current value
+/// (the default on create).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeletionGuardInput {
+    #[serde(default)]
+    max_share: Option<f64>,
+    /// Read as a number so that `-1` or `2.5` get a message naming the rule.
+    #[serde(default)]
+    max_count: Option<f64>,
+}
+
+/// Upper bound of `deletionGuard.maxCount`; larger values would only hide
+/// typing mistakes, and this one already turns the count limit off.
+const MAX_GUARD_COUNT: f64 = 1_000_000_000.0;
+
+impl DeletionGuardInput {
+    fn validate(&self) -> Vec<ApiError> {
+        let mut errors = Vec::new();
+        if let Some(share) = self.max_share {
+            if !(0.0..=1.0).contains(&share) {
+                errors.push(
+                    ApiError::bad_request(
+                        "invalid_deletion_guard",
+                        format!("deletionGuard.maxShare {share} is invalid: give a share of the mirrored users from 0 to 1, for example 0.1 for 10%"),
+                    )
+                    .with_field("deletionGuard.maxShare"),
+                );
+            }
+        }
+        if let Some(count) = self.max_count {
+            if count.fract() != 0.0 || !(0.0..=MAX_GUARD_COUNT).contains(&count) {
+                errors.push(
+                    ApiError::bad_request(
+                        "invalid_deletion_guard",
+                        format!("deletionGuard.maxCount {count} is invalid: give a whole number of users from 0 to {MAX_GUARD_COUNT}, for example 500"),
+                    )
+                    .with_field("deletionGuard.maxCount"),
+                );
+            }
+        }
+        errors
+    }
+
+    /// Applies the given fields to `guard`; call after `validate`.
+    fn merge_into(self, guard: DeletionGuard) -> DeletionGuard {
+        DeletionGuard {
+            max_share: self.max_share.unwrap_or(guard.max_share),
+            max_count: self.max_count.map_or(guard.max_count, |count| count as u64),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -47,6 +106,8 @@ struct UpdateConnector {
 struct StartSync {
     #[serde(default)]
     mode: Option<SyncMode>,
+    #[serde(default)]
+    dry_run: Option<bool>,
 }
 
 pub(super) fn parse_id(id: &str) -> Result<ConnectorId, ApiError> {
@@ -124,6 +185,10 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     let token = ApiToken::parse(&body.api_token)
         .map_err(|error| ApiError::invalid_field("apiToken", error));
     let kind = validate_type(body.connector_type.as_deref());
+    let guard_errors = body
+        .deletion_guard
+        .map(|guard| guard.validate())
+        .unwrap_or_default();
     collect_errors(
         [
             name.as_ref().err(),
@@ -134,6 +199,7 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         .into_iter()
         .flatten()
         .cloned()
+        .chain(guard_errors)
         .collect(),
     )?;
     let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
@@ -151,6 +217,11 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         updated_at: now,
         schedule: None,
         last_run: None,
+        deletion_guard: body
+            .deletion_guard
+            .map_or_else(DeletionGuard::default, |guard| {
+                guard.merge_into(DeletionGuard::default())
+            }),
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -196,10 +267,14 @@ pub async fn update(
     id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let body: UpdateConnector = required_json(request)?;
-    if body.name.is_none() && body.domain.is_none() && body.api_token.is_none() {
+    if body.name.is_none()
+        && body.domain.is_none()
+        && body.api_token.is_none()
+        && body.deletion_guard.is_none()
+    {
         return Err(ApiError::bad_request(
             "empty_update",
-            "the body changes nothing: give at least one of name, domain, apiToken",
+            "the body changes nothing: give at least one of name, domain, apiToken, deletionGuard",
         ));
     }
     let policy = &context.services.settings.domain_policy;
@@ -216,6 +291,10 @@ pub async fn update(
         .map(ApiToken::parse)
         .transpose()
         .map_err(|error| ApiError::invalid_field("apiToken", error));
+    let guard_errors = body
+        .deletion_guard
+        .map(|guard| guard.validate())
+        .unwrap_or_default();
     collect_errors(
         [
             name.as_ref().err(),
@@ -225,6 +304,7 @@ pub async fn update(
         .into_iter()
         .flatten()
         .cloned()
+        .chain(guard_errors)
         .collect(),
     )?;
     let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
@@ -237,6 +317,9 @@ pub async fn update(
     }
     if let Some(domain) = domain {
         connector.domain = domain;
+    }
+    if let Some(guard) = body.deletion_guard {
+        connector.deletion_guard = guard.merge_into(connector.deletion_guard);
     }
     if let Some(token) = &token {
         context
@@ -276,6 +359,7 @@ pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, Ap
         run_id: None,
         trigger: None,
         action: Some(SyncAction::Purge),
+        dry_run: None,
     };
     match &services.handoff {
         Some(handoff) => {
@@ -331,7 +415,8 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     json_response(StatusCode::OK, &body)
 }
 
-/// Queues a full sync: writes the `queued` Run and the connector's lease
+/// Queues a sync (full unless the body asks for incremental, and a dry run
+/// if it says so): writes the `queued` Run and the connector's lease
 /// together, sends the run to the sync function, and answers 202 at once.
 pub async fn start_sync(
     context: &ApiContext,
@@ -348,11 +433,12 @@ pub async fn start_sync(
         ));
     };
 
-    let run = Run::queued(
+    let mut run = Run::queued(
         connector.id.clone(),
         Trigger::Manual,
         body.mode.unwrap_or_default(),
     );
+    run.dry_run = body.dry_run.unwrap_or(false);
     let lapsed = services.store.lapsed_lease_holder(&connector.id).await?;
     services.store.queue_run(&run, QUEUED_LEASE_SECONDS).await?;
     if let Some(lapsed) = lapsed {
@@ -367,6 +453,7 @@ pub async fn start_sync(
         run_id: Some(run.run_id.clone()),
         trigger: Some(Trigger::Manual),
         action: None,
+        dry_run: run.dry_run.then_some(true),
     };
     if let Err(error) = handoff.send(&event).await {
         let mut failed = run.clone();
@@ -383,7 +470,7 @@ pub async fn start_sync(
             .await?;
         return Err(ApiError::internal("queueing the sync", &error));
     }
-    tracing::info!(connector_id = %connector.id, run_id = run.run_id, "sync queued");
+    tracing::info!(connector_id = %connector.id, run_id = run.run_id, dry_run = run.dry_run, "sync queued");
 
     let mut response = json_response(
         StatusCode::ACCEPTED,
@@ -428,16 +515,16 @@ pub async fn get_run(
         .store
         .get_run(&connector.id, run_id)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "run_not_found",
-                format!(
-                    "run '{}' of connector {} was not found; GET /connectors/{}/runs lists its runs",
-                    crate::domain::truncate_for_message(run_id),
-                    connector.id,
-                    connector.id
-                ),
-            )
-        })?;
+        .ok_or_else(|| run_not_found(&connector.id, run_id))?;
     json_response(StatusCode::OK, &run)
+}
+
+pub(super) fn run_not_found(connector_id: &ConnectorId, run_id: &str) -> ApiError {
+    ApiError::not_found(
+        "run_not_found",
+        format!(
+            "run '{}' of connector {connector_id} was not found; GET /connectors/{connector_id}/runs lists its runs",
+            crate::domain::truncate_for_message(run_id),
+        ),
+    )
 }

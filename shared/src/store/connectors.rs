@@ -32,17 +32,22 @@ impl Store {
     pub async fn update_connector_settings(&self, connector: &Connector) -> Result<(), StoreError> {
         let domain = serde_dynamo::to_attribute_value(&connector.domain)
             .map_err(|error| StoreError::corrupt("connector domain", error))?;
+        let guard = serde_dynamo::to_attribute_value(connector.deletion_guard)
+            .map_err(|error| StoreError::corrupt("connector deletion guard", error))?;
         self.client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(CONNECTOR_PK))
             .key("sk", s(connector.id.as_str()))
-            .update_expression("SET #name = :name, #domain = :domain, updatedAt = :updated")
+            .update_expression(
+                "SET #name = :name, #domain = :domain, deletionGuard = :guard, updatedAt = :updated",
+            )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#domain", "domain")
             .expression_attribute_values(":name", s(&connector.name))
             .expression_attribute_values(":domain", domain)
+            .expression_attribute_values(":guard", guard)
             .expression_attribute_values(":updated", s(&connector.updated_at))
             .send()
             .await
