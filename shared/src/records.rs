@@ -44,6 +44,40 @@ pub struct Connector {
     /// The connector that adopted this one's users.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopted_by: Option<ConnectorId>,
+    #[serde(default)]
+    pub deletion_guard: DeletionGuard,
+}
+
+/// Limits on the users one run may remove before an admin must approve.
+/// A run that would remove more than `max_count` users, or more than
+/// `max_share` of the mirrored users that are not removed yet, holds those
+/// removals (run status `needs_approval`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletionGuard {
+    /// Share from 0 to 1 of the mirrored, not removed users.
+    pub max_share: f64,
+    pub max_count: u64,
+}
+
+impl Default for DeletionGuard {
+    fn default() -> Self {
+        Self {
+            max_share: 0.10,
+            max_count: 500,
+        }
+    }
+}
+
+impl DeletionGuard {
+    /// Tells whether removing `removals` of `mirrored` users exceeds a limit.
+    pub fn is_exceeded(&self, removals: u64, mirrored: u64) -> bool {
+        if removals == 0 {
+            return false;
+        }
+        let share = removals as f64 / mirrored.max(1) as f64;
+        removals > self.max_count || share > self.max_share
+    }
 }
 
 /// A connector's sync schedule as the store keeps it. The API adds the next
@@ -98,6 +132,9 @@ pub enum RunStatus {
     Succeeded,
     Failed,
     Skipped,
+    /// The run applied its changes except user removals that exceeded the
+    /// connector's deletion guard; an admin approves or discards them.
+    NeedsApproval,
 }
 
 impl RunStatus {
@@ -212,6 +249,41 @@ pub struct Run {
     pub error: Option<RunError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adoption: Option<AdoptionReport>,
+    /// A dry run computes and records its changes without writing the
+    /// mirror or moving the incremental watermark.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Removals the deletion guard held (or, in a dry run, would hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// User removals a run held because they exceeded the deletion guard, and
+/// what became of them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub held_users: u64,
+    /// Mirrored users that were not removed when the run started.
+    pub mirrored_users: u64,
+    /// The guard that was exceeded.
+    pub guard: DeletionGuard,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<ApprovalDecision>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+    /// The later run that made this hold stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalDecision {
+    Approved,
+    Discarded,
+    /// A later run finished first and computed removals of its own.
+    Superseded,
 }
 
 /// Longest list of unmatched logins a Run keeps; `unmatchedCount` has all.
@@ -259,6 +331,8 @@ impl Run {
             warnings: Vec::new(),
             error: None,
             adoption: None,
+            dry_run: false,
+            approval: None,
         }
     }
 

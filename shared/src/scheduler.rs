@@ -265,6 +265,7 @@ impl ScheduleCall<'_> {
             run_id: None,
             trigger: Some(Trigger::Schedule),
             action: None,
+            dry_run: None,
         };
         let input = serde_json::to_string(&event).map_err(|error| self.build_error(&error))?;
         let retry_policy = RetryPolicy::builder()

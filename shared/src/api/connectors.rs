@@ -14,7 +14,9 @@ use super::{json_response, ApiContext, ListPage};
 use crate::domain::{ApiToken, ConnectorId, OktaDomain};
 use crate::lifecycle::{AdoptMatch, Cleanup, Mapping, Scope};
 use crate::okta::{ClientOptions, OktaClient};
-use crate::records::{now_rfc3339, Connector, ConnectorAuth, Run, SyncMode, Trigger};
+use crate::records::{
+    now_rfc3339, Connector, ConnectorAuth, DeletionGuard, Run, SyncMode, Trigger,
+};
 use crate::sync::{SyncAction, SyncEvent};
 
 /// A queued run holds the connector's lease this long if its message is
@@ -41,6 +43,8 @@ struct CreateConnector {
     adopt_from: Option<Vec<String>>,
     #[serde(default)]
     adopt_match: Option<AdoptMatch>,
+    #[serde(default)]
+    deletion_guard: Option<DeletionGuardInput>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +66,8 @@ struct UpdateConnector {
     adopt_from: Option<Vec<String>>,
     #[serde(default)]
     adopt_match: Option<AdoptMatch>,
+    #[serde(default)]
+    deletion_guard: Option<DeletionGuardInput>,
 }
 
 impl UpdateConnector {
@@ -74,6 +80,60 @@ impl UpdateConnector {
             && self.cleanup.is_none()
             && self.adopt_from.is_none()
             && self.adopt_match.is_none()
+            && self.deletion_guard.is_none()
+    }
+}
+
+/// `deletionGuard` in a request; a field left out keeps its current value
+/// (the default on create).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DeletionGuardInput {
+    #[serde(default)]
+    max_share: Option<f64>,
+    /// Read as a number so that `-1` or `2.5` get a message naming the rule.
+    #[serde(default)]
+    max_count: Option<f64>,
+}
+
+/// Upper bound of `deletionGuard.maxCount`; larger values would only hide
+/// typing mistakes, and this one already turns the count limit off.
+const MAX_GUARD_COUNT: f64 = 1_000_000_000.0;
+
+impl DeletionGuardInput {
+    fn validate(&self) -> Vec<ApiError> {
+        let mut errors = Vec::new();
+        if let Some(share) = self.max_share {
+            if !(0.0..=1.0).contains(&share) {
+                errors.push(
+                    ApiError::bad_request(
+                        "invalid_deletion_guard",
+                        format!("deletionGuard.maxShare {share} is invalid: give a share of the mirrored users from 0 to 1, for example 0.1 for 10%"),
+                    )
+                    .with_field("deletionGuard.maxShare"),
+                );
+            }
+        }
+        if let Some(count) = self.max_count {
+            if count.fract() != 0.0 || !(0.0..=MAX_GUARD_COUNT).contains(&count) {
+                errors.push(
+                    ApiError::bad_request(
+                        "invalid_deletion_guard",
+                        format!("deletionGuard.maxCount {count} is invalid: give a whole number of users from 0 to {MAX_GUARD_COUNT}, for example 500"),
+                    )
+                    .with_field("deletionGuard.maxCount"),
+                );
+            }
+        }
+        errors
+    }
+
+    /// Applies the given fields to `guard`; call after `validate`.
+    fn merge_into(self, guard: DeletionGuard) -> DeletionGuard {
+        DeletionGuard {
+            max_share: self.max_share.unwrap_or(guard.max_share),
+            max_count: self.max_count.map_or(guard.max_count, |count| count as u64),
+        }
     }
 }
 
@@ -82,6 +142,8 @@ impl UpdateConnector {
 struct StartSync {
     #[serde(default)]
     mode: Option<SyncMode>,
+    #[serde(default)]
+    dry_run: Option<bool>,
 }
 
 pub(super) fn parse_id(id: &str) -> Result<ConnectorId, ApiError> {
@@ -159,6 +221,10 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     let token = ApiToken::parse(&body.api_token)
         .map_err(|error| ApiError::invalid_field("apiToken", error));
     let kind = validate_type(body.connector_type.as_deref());
+    let guard_errors = body
+        .deletion_guard
+        .map(|guard| guard.validate())
+        .unwrap_or_default();
     let adopt_from = resolve_adopt_from(
         context,
         body.adopt_from.as_deref().unwrap_or_default(),
@@ -179,6 +245,7 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     if let Err(adopt_errors) = &adopt_from {
         errors.extend(adopt_errors.iter().cloned());
     }
+    errors.extend(guard_errors);
     collect_errors(errors)?;
     let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
     else {
@@ -204,6 +271,11 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         adopt_from,
         adopt_match: body.adopt_match.unwrap_or_default(),
         adopted_by: None,
+        deletion_guard: body
+            .deletion_guard
+            .map_or_else(DeletionGuard::default, |guard| {
+                guard.merge_into(DeletionGuard::default())
+            }),
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -252,7 +324,7 @@ pub async fn update(
     if body.changes_nothing() {
         return Err(ApiError::bad_request(
             "empty_update",
-            "the body changes nothing: give at least one of name, domain, apiToken, scope, mapping, cleanup, adoptFrom, adoptMatch",
+            "the body changes nothing: give at least one of name, domain, apiToken, scope, mapping, cleanup, adoptFrom, adoptMatch, deletionGuard",
         ));
     }
     let policy = &context.services.settings.domain_policy;
@@ -269,6 +341,10 @@ pub async fn update(
         .map(ApiToken::parse)
         .transpose()
         .map_err(|error| ApiError::invalid_field("apiToken", error));
+    let guard_errors = body
+        .deletion_guard
+        .map(|guard| guard.validate())
+        .unwrap_or_default();
     let own_id = parse_id(id)?;
     let adopt_from = match &body.adopt_from {
         Some(ids) => resolve_adopt_from(context, ids, Some(&own_id))
@@ -289,6 +365,7 @@ pub async fn update(
     if let Err(adopt_errors) = &adopt_from {
         errors.extend(adopt_errors.iter().cloned());
     }
+    errors.extend(guard_errors);
     collect_errors(errors)?;
     let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
     else {
@@ -329,6 +406,9 @@ pub async fn update(
     if let Some(adopt_match) = body.adopt_match {
         connector.adopt_match = adopt_match;
     }
+    if let Some(guard) = body.deletion_guard {
+        connector.deletion_guard = guard.merge_into(connector.deletion_guard);
+    }
     if let Some(token) = &token {
         context
             .services
@@ -367,6 +447,7 @@ pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, Ap
         run_id: None,
         trigger: None,
         action: Some(SyncAction::Purge),
+        dry_run: None,
     };
     match &services.handoff {
         Some(handoff) => {
@@ -422,7 +503,8 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     json_response(StatusCode::OK, &body)
 }
 
-/// Queues a full sync: writes the `queued` Run and the connector's lease
+/// Queues a sync (full unless the body asks for incremental, and a dry run
+/// if it says so): writes the `queued` Run and the connector's lease
 /// together, sends the run to the sync function, and answers 202 at once.
 pub async fn start_sync(
     context: &ApiContext,
@@ -439,11 +521,12 @@ pub async fn start_sync(
         ));
     };
 
-    let run = Run::queued(
+    let mut run = Run::queued(
         connector.id.clone(),
         Trigger::Manual,
         body.mode.unwrap_or_default(),
     );
+    run.dry_run = body.dry_run.unwrap_or(false);
     let lapsed = services.store.lapsed_lease_holder(&connector.id).await?;
     services.store.queue_run(&run, QUEUED_LEASE_SECONDS).await?;
     if let Some(lapsed) = lapsed {
@@ -458,6 +541,7 @@ pub async fn start_sync(
         run_id: Some(run.run_id.clone()),
         trigger: Some(Trigger::Manual),
         action: None,
+        dry_run: run.dry_run.then_some(true),
     };
     if let Err(error) = handoff.send(&event).await {
         let mut failed = run.clone();
@@ -474,7 +558,7 @@ pub async fn start_sync(
             .await?;
         return Err(ApiError::internal("queueing the sync", &error));
     }
-    tracing::info!(connector_id = %connector.id, run_id = run.run_id, "sync queued");
+    tracing::info!(connector_id = %connector.id, run_id = run.run_id, dry_run = run.dry_run, "sync queued");
 
     let mut response = json_response(
         StatusCode::ACCEPTED,
@@ -519,16 +603,16 @@ pub async fn get_run(
         .store
         .get_run(&connector.id, run_id)
         .await?
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "run_not_found",
-                format!(
-                    "run '{}' of connector {} was not found; GET /connectors/{}/runs lists its runs",
-                    crate::domain::truncate_for_message(run_id),
-                    connector.id,
-                    connector.id
-                ),
-            )
-        })?;
+        .ok_or_else(|| run_not_found(&connector.id, run_id))?;
     json_response(StatusCode::OK, &run)
+}
+
+pub(super) fn run_not_found(connector_id: &ConnectorId, run_id: &str) -> ApiError {
+    ApiError::not_found(
+        "run_not_found",
+        format!(
+            "run '{}' of connector {connector_id} was not found; GET /connectors/{connector_id}/runs lists its runs",
+            crate::domain::truncate_for_message(run_id),
+        ),
+    )
 }

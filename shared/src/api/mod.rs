@@ -13,6 +13,7 @@ mod cursor;
 mod error;
 mod mirror;
 mod request;
+mod runs;
 mod schedules;
 
 use lambda_http::http::{header, Method, StatusCode};
@@ -131,6 +132,18 @@ async fn route(
             Method::GET => connectors::get_run(context, id, run_id).await,
             _ => Err(method_not_allowed(&["GET"])),
         },
+        ["connectors", id, "runs", run_id, "changes"] => match *method {
+            Method::GET => runs::list_changes(context, request, id, run_id).await,
+            _ => Err(method_not_allowed(&["GET"])),
+        },
+        ["connectors", id, "runs", run_id, "approve"] => match *method {
+            Method::POST => runs::approve(context, id, run_id).await,
+            _ => Err(method_not_allowed(&["POST"])),
+        },
+        ["connectors", id, "runs", run_id, "discard"] => match *method {
+            Method::POST => runs::discard(context, id, run_id).await,
+            _ => Err(method_not_allowed(&["POST"])),
+        },
         ["connectors", id, "users"] => match *method {
             Method::GET => mirror::list_users(context, request, id).await,
             _ => Err(method_not_allowed(&["GET"])),
@@ -162,7 +175,6 @@ async fn route(
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["audit"]
-        | ["connectors", _, "runs", _, "changes" | "approve" | "discard"]
         // A 404 rather than 501: the API answers no 5xx for a client's request.
         | ["connectors", _, "users", _, "sync"] => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -41,6 +41,16 @@ impl Store {
     /// retrying what DynamoDB returns as unprocessed with exponential backoff
     /// and jitter. Returns how many requests were written.
     pub async fn write_all(&self, requests: Vec<WriteRequest>) -> Result<usize, StoreError> {
+        self.write_requests(requests, true).await
+    }
+
+    /// Writes like `write_all`; `count` says whether the writes count as
+    /// mirror writes in the store's statistics.
+    pub(crate) async fn write_requests(
+        &self,
+        requests: Vec<WriteRequest>,
+        count: bool,
+    ) -> Result<usize, StoreError> {
         let written = requests.len();
         let mut chunks = Vec::with_capacity(written.div_ceil(BATCH_WRITE_MAX));
         // Each batch gets a vector of its own size. (Splitting one vector
@@ -54,16 +64,19 @@ impl Store {
             }
             chunks.push(chunk);
         }
-        let mut writes =
-            futures::stream::iter(chunks.into_iter().map(|chunk| self.write_batch(chunk)))
-                .buffer_unordered(PARALLEL_BATCHES);
+        let mut writes = futures::stream::iter(
+            chunks
+                .into_iter()
+                .map(|chunk| self.write_batch(chunk, count)),
+        )
+        .buffer_unordered(PARALLEL_BATCHES);
         while let Some(result) = writes.next().await {
             result?;
         }
         Ok(written)
     }
 
-    async fn write_batch(&self, chunk: Vec<WriteRequest>) -> Result<(), StoreError> {
+    async fn write_batch(&self, chunk: Vec<WriteRequest>, count: bool) -> Result<(), StoreError> {
         debug_assert!(chunk.len() <= BATCH_WRITE_MAX);
         let started = std::time::Instant::now();
         let items = chunk.len();
@@ -88,7 +101,9 @@ impl Store {
                 .and_then(|mut items| items.remove(&self.table))
                 .unwrap_or_default();
             if unprocessed.is_empty() {
-                self.stats.record(items, started);
+                if count {
+                    self.stats.record(items, started);
+                }
                 return Ok(());
             }
             let Some(delay) = delays.next() else {

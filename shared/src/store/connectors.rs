@@ -46,12 +46,17 @@ impl Store {
             "cleanup",
             serde_dynamo::to_attribute_value(connector.cleanup),
         )?;
+        let guard = value(
+            "deletion guard",
+            serde_dynamo::to_attribute_value(connector.deletion_guard),
+        )?;
         let adopt_match = value(
             "adoptMatch",
             serde_dynamo::to_attribute_value(connector.adopt_match),
         )?;
         let mut expression = "SET #name = :name, #domain = :domain, updatedAt = :updated, \
-             #scope = :scope, #mapping = :mapping, #cleanup = :cleanup, adoptMatch = :adoptMatch"
+             #scope = :scope, #mapping = :mapping, #cleanup = :cleanup, adoptMatch = :adoptMatch, \
+             deletionGuard = :guard"
             .to_owned();
         let mut request = self
             .client
@@ -67,6 +72,7 @@ impl Store {
             .expression_attribute_names("#cleanup", "cleanup")
             .expression_attribute_values(":name", s(&connector.name))
             .expression_attribute_values(":domain", domain)
+            .expression_attribute_values(":guard", guard)
             .expression_attribute_values(":updated", s(&connector.updated_at))
             .expression_attribute_values(":scope", scope)
             .expression_attribute_values(":mapping", mapping)

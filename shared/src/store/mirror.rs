@@ -517,6 +517,13 @@ impl Store {
                 .delete_partition(members_pk(connector_id, &group_id))
                 .await?;
         }
+        let runs = self
+            .query_all(None, &runs_pk(connector_id), "sk", &[])
+            .await?;
+        for run in &runs {
+            let run_id = require_s(run, "sk")?;
+            deleted += self.delete_run_logs(connector_id, &run_id).await?;
+        }
         for pk in [
             groups_pk(connector_id),
             users_pk(connector_id),
@@ -528,7 +535,7 @@ impl Store {
         Ok(deleted)
     }
 
-    async fn delete_partition(&self, pk: String) -> Result<usize, StoreError> {
+    pub(crate) async fn delete_partition(&self, pk: String) -> Result<usize, StoreError> {
         let items = self.query_all(None, &pk, "sk", &[]).await?;
         let requests = items
             .iter()

@@ -11,9 +11,12 @@
 //!   index `gsi1pk = "c#cid#groups-of#userId"`, `gsi1sk = groupId`, so both
 //!   directions read as one query. A partition per group spreads the writes
 //!   of large syncs over many keys.
+//! - change log, held removals and the pending hold: see `changes.rs`.
 
 mod batch;
+mod changes;
 mod connectors;
+mod diff;
 mod items;
 mod mirror;
 mod removal;
@@ -23,6 +26,8 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;
 
 pub use batch::BATCH_WRITE_MAX;
+pub use changes::{Change, ChangeAction, ChangeObject, ChangePosition, CHANGE_SHARDS};
+pub use diff::{changed_group_attributes, changed_user_attributes};
 pub use mirror::{
     group_hash, mapped_user_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter,
     UserIndexEntry,

@@ -8,7 +8,9 @@
 //! 3. List all groups.
 //! 4. For several groups at once: list the members, diff them with the
 //!    mirror's, write the difference, then write the group if it changed.
-//! 5. Mark users and groups that Okta did not return as removed.
+//! 5. Mark users and groups that Okta did not return as removed, unless the
+//!    user removals exceed the connector's deletion guard: then they are
+//!    held for an admin's approval and the rest of the run still applies.
 //!
 //! An incremental sync reads only what changed since a watermark: users and
 //! groups whose `lastUpdated` (or, for groups, `lastMembershipUpdated`) is
@@ -18,25 +20,39 @@
 //! from the users the run created rather than from reading 1,000 members a
 //! call. Nothing is marked removed: users deleted outright in Okta and deleted
 //! groups are only seen by a full sync, which runs on a fixed period.
+//!
+//! Every change goes to the run's change log as the run writes it. A dry run
+//! takes the same steps and writes the change log, but not the mirror.
 
 use std::collections::{HashMap, HashSet};
 
 use futures::StreamExt;
 
-use super::policy::{apply_user_removals, SyncPolicy};
+use aws_sdk_dynamodb::types::WriteRequest;
+
+use super::policy::SyncPolicy;
 use super::progress::ProgressReporter;
+use super::removals::{apply_user_removals, removal_action};
 use super::SyncError;
 use crate::domain::ConnectorId;
-use crate::okta::{OktaClient, OktaError, OktaGroup};
-use crate::records::{now_rfc3339, RunCounts};
-use crate::store::{group_hash, mapped_user_hash};
-use crate::store::{GroupIndexEntry, Store, UserIndexEntry};
+use crate::okta::{OktaClient, OktaError, OktaGroup, OktaUser};
+use crate::records::{now_rfc3339, Approval, Connector, RunCounts};
+use crate::store::{
+    changed_group_attributes, changed_user_attributes, group_hash, mapped_user_hash,
+};
+use crate::store::{Change, ChangeAction, ChangeObject, GroupIndexEntry, Store, UserIndexEntry};
 
 /// Member lists fetched at once. The governor caps requests in flight too.
 const PARALLEL_GROUPS: usize = 8;
 
 /// Okta's type of the Everyone group.
 const BUILT_IN: &str = "BUILT_IN";
+
+/// Groups written (and diffed for the change log) per batch.
+const GROUP_WRITE_BATCH: usize = 100;
+
+/// Users removed, or held, per batch.
+const REMOVAL_BATCH: usize = 500;
 
 /// Where a run continues from and when it must stop starting new work.
 #[derive(Debug, Default)]
@@ -72,11 +88,32 @@ pub enum Plan {
 
 pub struct Engine<'a> {
     pub connector_id: &'a ConnectorId,
+    pub connector: &'a Connector,
+    pub run_id: &'a str,
     pub store: &'a Store,
     pub okta: &'a OktaClient,
     pub progress: &'a ProgressReporter,
     /// The connector's scope, mapping, cleanup and adoption settings.
     pub policy: &'a SyncPolicy,
+    /// Computes and logs the changes without writing the mirror.
+    pub dry_run: bool,
+}
+
+/// What a run reports besides its counts.
+pub struct Report<'r> {
+    pub counts: &'r mut RunCounts,
+    pub warnings: &'r mut Vec<String>,
+    /// Set when the deletion guard holds (or in a dry run would hold) the
+    /// run's user removals.
+    pub approval: &'r mut Option<Approval>,
+}
+
+/// A group whose item is written at the next batch.
+struct GroupWrite {
+    group: OktaGroup,
+    member_count: u64,
+    hash: String,
+    action: ChangeAction,
 }
 
 /// How a group's members are found in this run.
@@ -110,12 +147,17 @@ impl Engine<'_> {
         &self,
         plan: &Plan,
         resume: &Resume,
-        counts: &mut RunCounts,
-        warnings: &mut Vec<String>,
+        report: Report<'_>,
     ) -> Result<Outcome, SyncError> {
+        let Report {
+            counts,
+            warnings,
+            approval,
+        } = report;
         let started = std::time::Instant::now();
         let mut user_index = self.store.load_user_index(self.connector_id).await?;
         let group_index = self.store.load_group_index(self.connector_id).await?;
+        let mirrored_users = user_index.values().filter(|entry| !entry.removed).count() as u64;
         tracing::info!(
             connector_id = %self.connector_id,
             users = user_index.len(),
@@ -141,23 +183,20 @@ impl Engine<'_> {
                 let groups = self.policy.mirrored_groups(groups);
                 let seen_groups: HashSet<String> =
                     groups.iter().map(|group| group.id.clone()).collect();
-                let allowed = self.policy.member_allowlist(&user_index);
+                self.policy.fix_member_allowlist(&user_index);
                 let sources = |_: &OktaGroup| MemberSource::Fetch;
                 let outcome = self
-                    .sync_groups(
-                        groups,
-                        &group_index,
-                        sources,
-                        allowed.as_ref(),
-                        resume,
-                        counts,
-                        warnings,
-                    )
+                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
                     .await?;
                 if outcome != Outcome::Finished {
                     return Ok(outcome);
                 }
-                self.apply_removals(&user_index, &users.seen, group_index, &seen_groups, counts)
+                let seen = Seen {
+                    users: &users.seen,
+                    groups: &seen_groups,
+                    mirrored_users,
+                };
+                self.apply_removals(&user_index, group_index, seen, counts, approval)
                     .await?;
                 Ok(Outcome::Finished)
             }
@@ -171,18 +210,10 @@ impl Engine<'_> {
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
                 let groups = self.policy.mirrored_groups(groups);
-                let allowed = self.policy.member_allowlist(&user_index);
+                self.policy.fix_member_allowlist(&user_index);
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(
-                    groups,
-                    &group_index,
-                    sources,
-                    allowed.as_ref(),
-                    resume,
-                    counts,
-                    warnings,
-                )
-                .await
+                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
+                    .await
             }
         }
     }
@@ -231,6 +262,8 @@ impl Engine<'_> {
         while let Some(url) = next {
             let page = self.okta.users_page(url).await?;
             let mut writes = Vec::new();
+            let mut changes = Vec::new();
+            let mut updated: Vec<(&OktaUser, bool)> = Vec::new();
             for user in &page.items {
                 if seen.contains(&user.id) {
                     continue;
@@ -252,6 +285,7 @@ impl Engine<'_> {
                     }
                     Some(existing) => {
                         counts.users.updated += 1;
+                        updated.push((user, existing.removed));
                         UserIndexEntry {
                             hash,
                             removed: false,
@@ -261,6 +295,11 @@ impl Engine<'_> {
                     None => {
                         counts.users.created += 1;
                         created.push(user.id.clone());
+                        changes.push(Change::user(
+                            ChangeAction::Created,
+                            &user.id,
+                            login_of(user),
+                        ));
                         match self.policy.adopt(&fields) {
                             Some(adopted) => {
                                 foreign = Some(adopted.foreign);
@@ -287,11 +326,55 @@ impl Engine<'_> {
                 writes.push(Store::put_request(item)?);
                 index.insert(user.id.clone(), entry);
             }
-            self.store.write_all(writes).await?;
+            // The mirrored items are read before this page's writes replace them.
+            changes.extend(self.user_updates(&updated).await?);
+            self.write(writes).await?;
+            self.record(changes).await?;
             self.progress.users_page(page.items.len() as u64).await?;
             next = page.next;
         }
         Ok(UsersRead { seen, created })
+    }
+
+    /// Change log entries of updated and returning users, with the names of
+    /// the attributes that differ from the mirror.
+    async fn user_updates(&self, updated: &[(&OktaUser, bool)]) -> Result<Vec<Change>, SyncError> {
+        if updated.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<String> = updated.iter().map(|(user, _)| user.id.clone()).collect();
+        let stored = self.store.user_items(self.connector_id, &ids).await?;
+        let changes = updated
+            .iter()
+            .map(|(user, was_removed)| {
+                let action = if *was_removed {
+                    ChangeAction::Restored
+                } else {
+                    ChangeAction::Updated
+                };
+                let attributes = stored
+                    .get(&user.id)
+                    .map(|item| changed_user_attributes(item, user))
+                    .unwrap_or_default();
+                Change::user(action, &user.id, login_of(user)).with_attributes(attributes)
+            })
+            .collect();
+        Ok(changes)
+    }
+
+    /// Writes to the mirror, except in a dry run.
+    async fn write(&self, requests: Vec<WriteRequest>) -> Result<(), SyncError> {
+        if !self.dry_run && !requests.is_empty() {
+            self.store.write_all(requests).await?;
+        }
+        Ok(())
+    }
+
+    async fn record(&self, changes: Vec<Change>) -> Result<(), SyncError> {
+        self.store
+            .write_changes(self.connector_id, self.run_id, &changes)
+            .await?;
+        Ok(())
     }
 
     async fn list_groups(&self, first_page: reqwest::Url) -> Result<Vec<OktaGroup>, SyncError> {
@@ -317,7 +400,6 @@ impl Engine<'_> {
         groups: Vec<OktaGroup>,
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
-        allowed: Option<&HashSet<String>>,
         resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
@@ -347,13 +429,13 @@ impl Engine<'_> {
             .map(|group| {
                 let source = source_of(&group);
                 let is_new = !index.contains_key(&group.id);
-                self.sync_members(group, source, allowed, is_new)
+                self.sync_members(group, source, is_new)
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
         let mut done: Vec<String> = resume.groups_done.iter().cloned().collect();
         let mut finished_now = 0;
-        let mut group_writes = Vec::new();
+        let mut group_writes: Vec<GroupWrite> = Vec::new();
         while let Some(outcome) = outcomes.next().await {
             let outcome = outcome?;
             finished_now += 1;
@@ -371,29 +453,37 @@ impl Engine<'_> {
                     counts.groups.unchanged += 1;
                 }
                 existing => {
+                    let action = match existing {
+                        // An empty digest marks the provisional item of a
+                        // group first seen by an earlier invocation.
+                        Some(entry) if entry.hash.is_empty() => ChangeAction::Created,
+                        Some(entry) if entry.removed => ChangeAction::Restored,
+                        Some(_) => ChangeAction::Updated,
+                        None => ChangeAction::Created,
+                    };
                     if existing.is_some() {
                         counts.groups.updated += 1;
                     } else {
                         counts.groups.created += 1;
                     }
-                    let item = Store::group_item(
-                        self.connector_id,
-                        &outcome.group,
-                        outcome.member_count,
-                        &hash,
-                    );
-                    group_writes.push(Store::put_request(item)?);
+                    done.push(outcome.group.id.clone());
+                    group_writes.push(GroupWrite {
+                        group: outcome.group,
+                        member_count: outcome.member_count,
+                        hash,
+                        action,
+                    });
+                    if group_writes.len() >= GROUP_WRITE_BATCH {
+                        self.write_groups(std::mem::take(&mut group_writes)).await?;
+                    }
+                    self.progress.group_done().await?;
+                    continue;
                 }
             }
             done.push(outcome.group.id.clone());
-            if group_writes.len() >= 100 {
-                self.store
-                    .write_all(std::mem::take(&mut group_writes))
-                    .await?;
-            }
             self.progress.group_done().await?;
         }
-        self.store.write_all(group_writes).await?;
+        self.write_groups(group_writes).await?;
 
         if finished_now == pending_count {
             return Ok(Outcome::Finished);
@@ -401,15 +491,51 @@ impl Engine<'_> {
         Ok(Outcome::Paused { groups_done: done })
     }
 
+    /// Writes groups that changed and logs them, with the names of the
+    /// attributes that differ from the mirror for updated ones.
+    async fn write_groups(&self, batch: Vec<GroupWrite>) -> Result<(), SyncError> {
+        let existing: Vec<String> = batch
+            .iter()
+            .filter(|write| write.action != ChangeAction::Created)
+            .map(|write| write.group.id.clone())
+            .collect();
+        let stored = if existing.is_empty() {
+            Default::default()
+        } else {
+            self.store.group_items(self.connector_id, &existing).await?
+        };
+        let mut writes = Vec::with_capacity(batch.len());
+        let mut changes = Vec::with_capacity(batch.len());
+        for write in batch {
+            let mut change = Change::group(write.action, &write.group.id, name_of(&write.group));
+            if let Some(item) = stored.get(&write.group.id) {
+                change = change.with_attributes(changed_group_attributes(
+                    item,
+                    &write.group,
+                    write.member_count,
+                ));
+            }
+            changes.push(change);
+            let item = Store::group_item(
+                self.connector_id,
+                &write.group,
+                write.member_count,
+                &write.hash,
+            );
+            writes.push(Store::put_request(item)?);
+        }
+        self.write(writes).await?;
+        self.record(changes).await
+    }
+
     /// Finds one group's members and writes the difference to the mirror.
-    /// Members outside `allowed` (when given) are left out. A 403 (the
-    /// token's admin role does not cover the group) keeps the members the
-    /// mirror has and becomes a warning on the run.
+    /// Members the policy's allowlist leaves out are not mirrored. A 403
+    /// (the token's admin role does not cover the group) keeps the members
+    /// the mirror has and becomes a warning on the run.
     async fn sync_members(
         &self,
         group: OktaGroup,
         source: MemberSource<'_>,
-        allowed: Option<&HashSet<String>>,
         is_new: bool,
     ) -> Result<GroupOutcome, SyncError> {
         let known = match &source {
@@ -439,17 +565,17 @@ impl Engine<'_> {
                 Err(error) => return Err(error.into()),
             },
         };
-        if let Some(allowed) = allowed {
-            current.retain(|user_id| allowed.contains(user_id));
-        }
+        current.retain(|user_id| self.policy.mirrors_member(user_id));
 
         let mut writes = Vec::new();
+        let mut changes = Vec::new();
         for user_id in current.difference(&known) {
             writes.push(Store::membership_put(
                 self.connector_id,
                 &group.id,
                 user_id,
             )?);
+            changes.push(Change::membership(ChangeAction::Added, &group.id, user_id));
         }
         let added = writes.len() as u64;
         for user_id in known.difference(&current) {
@@ -458,6 +584,11 @@ impl Engine<'_> {
                 &group.id,
                 user_id,
             )?);
+            changes.push(Change::membership(
+                ChangeAction::Removed,
+                &group.id,
+                user_id,
+            ));
         }
         let removed = writes.len() as u64 - added;
         if is_new && !writes.is_empty() {
@@ -465,11 +596,10 @@ impl Engine<'_> {
             // through group items, so a new group's item goes first. Its
             // empty digest makes the run write the full item afterwards.
             let provisional = Store::group_item(self.connector_id, &group, 0, "");
-            self.store
-                .write_all(vec![Store::put_request(provisional)?])
-                .await?;
+            self.write(vec![Store::put_request(provisional)?]).await?;
         }
-        self.store.write_all(writes).await?;
+        self.write(writes).await?;
+        self.record(changes).await?;
 
         Ok(GroupOutcome {
             member_count: current.len() as u64,
@@ -514,34 +644,37 @@ impl Engine<'_> {
     }
 
     /// Marks users and groups that a complete enumeration did not return as
-    /// removed, and deletes the memberships of removed groups.
+    /// removed, and deletes the memberships of removed groups. User removals
+    /// beyond the deletion guard are held instead.
     async fn apply_removals(
         &self,
         user_index: &HashMap<String, UserIndexEntry>,
-        seen_users: &HashSet<String>,
         mut group_index: HashMap<String, GroupIndexEntry>,
-        seen_groups: &HashSet<String>,
+        seen: Seen<'_>,
         counts: &mut RunCounts,
+        approval: &mut Option<Approval>,
     ) -> Result<(), SyncError> {
         self.progress.phase("removals");
         let now = now_rfc3339();
-        let gone_users: Vec<String> = user_index
+        let mut gone_users: Vec<String> = user_index
             .iter()
-            .filter(|(id, entry)| !entry.removed && !seen_users.contains(*id))
+            .filter(|(id, entry)| !entry.removed && !seen.users.contains(*id))
             .map(|(id, _)| id.clone())
             .collect();
-        let removed = apply_user_removals(
-            self.store,
-            self.connector_id,
-            &gone_users,
-            self.policy.cleanup,
-        )
-        .await?;
-        counts.users.removed = removed.users;
-        counts.memberships.removed += removed.memberships;
+        gone_users.sort();
+        let guard = self.connector.deletion_guard;
+        if guard.is_exceeded(gone_users.len() as u64, seen.mirrored_users) {
+            self.hold_user_removals(&gone_users, seen.mirrored_users, approval)
+                .await?;
+        } else {
+            let memberships = self.remove_users(&gone_users, &now).await?;
+            counts.users.removed = gone_users.len() as u64;
+            counts.memberships.removed += memberships;
+        }
 
-        group_index.retain(|id, entry| !entry.removed && !seen_groups.contains(id));
-        let gone_groups: Vec<String> = group_index.into_keys().collect();
+        group_index.retain(|id, entry| !entry.removed && !seen.groups.contains(id));
+        let mut gone_groups: Vec<String> = group_index.into_keys().collect();
+        gone_groups.sort();
         for group_id in &gone_groups {
             let members = self.store.member_ids(self.connector_id, group_id).await?;
             counts.memberships.removed += members.len() as u64;
@@ -549,15 +682,109 @@ impl Engine<'_> {
                 .iter()
                 .map(|user_id| Store::membership_delete(self.connector_id, group_id, user_id))
                 .collect::<Result<Vec<_>, _>>()?;
-            self.store.write_all(deletes).await?;
+            let mut changes: Vec<Change> = members
+                .iter()
+                .map(|user_id| Change::membership(ChangeAction::Removed, group_id, user_id))
+                .collect();
+            changes.push(Change::group(ChangeAction::Removed, group_id, None));
+            self.write(deletes).await?;
+            self.record(changes).await?;
         }
-        let groups_partition = Store::groups_partition(self.connector_id);
-        self.store
-            .mark_removed(groups_partition, &gone_groups, &now)
-            .await?;
+        if !self.dry_run {
+            let groups_partition = Store::groups_partition(self.connector_id);
+            self.store
+                .mark_removed(groups_partition, &gone_groups, &now)
+                .await?;
+        }
         counts.groups.removed = gone_groups.len() as u64;
         Ok(())
     }
+
+    /// Removes users through the cleanup policy, a batch at a time; a dry
+    /// run only logs what the policy would do. Returns the number of
+    /// memberships the policy deleted.
+    async fn remove_users(&self, user_ids: &[String], now: &str) -> Result<u64, SyncError> {
+        let mut memberships = 0;
+        for batch in user_ids.chunks(REMOVAL_BATCH) {
+            let changes = if self.dry_run {
+                let action = removal_action(self.connector);
+                batch
+                    .iter()
+                    .map(|id| Change::user(ChangeAction::Removed, id, None).with_removal(action))
+                    .collect()
+            } else {
+                apply_user_removals(self.store, self.connector, batch, now).await?
+            };
+            memberships += changes
+                .iter()
+                .filter(|change| change.object == ChangeObject::Membership)
+                .count() as u64;
+            self.record(changes).await?;
+        }
+        Ok(memberships)
+    }
+
+    /// Stores the user removals the deletion guard holds (a dry run stores
+    /// none) and logs each as `removal_held`.
+    async fn hold_user_removals(
+        &self,
+        user_ids: &[String],
+        mirrored_users: u64,
+        approval: &mut Option<Approval>,
+    ) -> Result<(), SyncError> {
+        let guard = self.connector.deletion_guard;
+        tracing::warn!(
+            connector_id = %self.connector_id,
+            run_id = self.run_id,
+            removals = user_ids.len(),
+            mirrored_users,
+            max_share = guard.max_share,
+            max_count = guard.max_count,
+            dry_run = self.dry_run,
+            "user removals exceed the deletion guard and are held for approval"
+        );
+        for batch in user_ids.chunks(REMOVAL_BATCH) {
+            if !self.dry_run {
+                self.store
+                    .put_held_removals(self.connector_id, self.run_id, batch)
+                    .await?;
+            }
+            let changes = batch
+                .iter()
+                .map(|id| Change::user(ChangeAction::RemovalHeld, id, None))
+                .collect();
+            self.record(changes).await?;
+        }
+        *approval = Some(Approval {
+            held_users: user_ids.len() as u64,
+            mirrored_users,
+            guard,
+            decision: None,
+            decided_at: None,
+            superseded_by: None,
+        });
+        Ok(())
+    }
+}
+
+/// What a full run saw, for deciding what to remove.
+struct Seen<'a> {
+    users: &'a HashSet<String>,
+    groups: &'a HashSet<String>,
+    /// Mirrored users that were not removed when the run started.
+    mirrored_users: u64,
+}
+
+fn login_of(user: &OktaUser) -> Option<String> {
+    user.profile_str("login").map(str::to_owned)
+}
+
+fn name_of(group: &OktaGroup) -> Option<String> {
+    group
+        .profile
+        .get("name")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned)
 }
 
 /// Decides how an incremental run finds a changed group's members.

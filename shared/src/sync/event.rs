@@ -19,6 +19,10 @@ pub struct SyncEvent {
     pub trigger: Option<Trigger>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<SyncAction>,
+    /// Starts a dry run: the change set is computed and logged, the mirror
+    /// is left alone. Ignored when `runId` names an existing run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,17 +2,21 @@
 //! and record the outcome on the Run. Deleted connectors are purged here too,
 //! because that can take longer than an API request may.
 
+mod approval;
 mod engine;
 mod event;
 mod policy;
 mod progress;
+mod removals;
 
 use std::time::Instant;
 
+pub use approval::{approve, discard, ApprovalError};
 pub use engine::Plan;
 pub use event::{Incoming, SyncAction, SyncEvent};
-pub use policy::{apply_user_removals, RemovalCounts, SyncPolicy};
+pub use policy::SyncPolicy;
 pub use progress::ProgressReporter;
+pub use removals::{apply_user_removals, removal_action};
 
 use crate::domain::{ConnectorId, DomainPolicy, InvalidValue};
 use crate::okta::{ClientOptions, OktaClient, OktaError};
@@ -188,7 +192,9 @@ pub async fn handle_event(
                 None if trigger == Trigger::Schedule => scheduled_mode(deps, &connector_id).await?,
                 None => SyncMode::Full,
             };
-            Run::queued(connector_id.clone(), trigger, mode)
+            let mut run = Run::queued(connector_id.clone(), trigger, mode);
+            run.dry_run = event.dry_run.unwrap_or(false);
+            run
         }
     };
     if !run.status.is_active() {
@@ -254,6 +260,7 @@ pub async fn handle_event(
     // counts from zero and adds them at the end.
     run.counts = Default::default();
     run.warnings.clear();
+    run.approval = None;
     deps.store.put_run(&run).await?;
     tracing::info!(
         connector_id = %connector_id,
@@ -301,7 +308,16 @@ pub async fn handle_event(
     }
     match outcome {
         Ok(_) => {
-            run.status = RunStatus::Succeeded;
+            run.status = match (&run.approval, run.dry_run) {
+                (Some(_), false) => RunStatus::NeedsApproval,
+                _ => RunStatus::Succeeded,
+            };
+            if let (Some(approval), true) = (&run.approval, run.dry_run) {
+                run.warnings.push(format!(
+                    "a real run would hold {} user removals for approval, because they exceed the connector's deletion guard",
+                    approval.held_users
+                ));
+            }
             run.progress.phase = "done".into();
             run.progress.percent = 100;
             tracing::info!(
@@ -325,6 +341,9 @@ pub async fn handle_event(
         }
     }
     deps.store.put_run(&run).await?;
+    if !run.dry_run && matches!(run.status, RunStatus::Succeeded | RunStatus::NeedsApproval) {
+        approval::replace_pending_hold(&deps.store, &run).await?;
+    }
     deps.store
         .set_last_run(&connector_id, &run.summary())
         .await?;
@@ -374,10 +393,13 @@ async fn execute(
     );
     let engine = engine::Engine {
         connector_id: &connector.id,
+        connector,
+        run_id: &run.run_id,
         store: &deps.store,
         okta: &okta,
         progress: &reporter,
         policy: &policy,
+        dry_run: run.dry_run,
     };
     let resume = engine::Resume {
         groups_done: checkpoint
@@ -385,13 +407,16 @@ async fn execute(
             .unwrap_or_default(),
         pause_at,
     };
-    let result = engine
-        .run(&plan, &resume, &mut run.counts, &mut run.warnings)
-        .await;
+    let report = engine::Report {
+        counts: &mut run.counts,
+        warnings: &mut run.warnings,
+        approval: &mut run.approval,
+    };
+    let result = engine.run(&plan, &resume, report).await;
     run.progress = reporter.snapshot();
     run.okta = stats.snapshot();
     let outcome = result?;
-    if outcome != engine::Outcome::Finished {
+    if outcome != engine::Outcome::Finished || run.dry_run {
         return Ok(outcome);
     }
 
@@ -477,6 +502,7 @@ async fn pause(
         run_id: Some(run.run_id.clone()),
         trigger: Some(run.trigger),
         action: None,
+        dry_run: run.dry_run.then_some(true),
     };
     handoff
         .send(&event)

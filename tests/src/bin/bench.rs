@@ -607,6 +607,7 @@ impl Installation {
             run_id: None,
             trigger: Some(Trigger::Console),
             action: None,
+            dry_run: None,
         };
         let started = Instant::now();
         let run = sync::handle_event(&self.deps, event, None)
