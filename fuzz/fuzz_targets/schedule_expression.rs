@@ -5,30 +5,48 @@
 
 #![no_main]
 
-use arbitrary::Arbitrary;
+use arbitrary::Unstructured;
 use chrono::{DateTime, Utc};
 use libfuzzer_sys::fuzz_target;
 use okta_sync::schedule::{
     codes, next_runs, translate, IntervalUnit, ScheduleSource, Timezone, DEFAULT_MIN_INTERVAL,
 };
 
-#[derive(Arbitrary, Debug)]
-enum Unit {
-    Minutes,
-    Hours,
-    Days,
-}
-
-#[derive(Arbitrary, Debug)]
-struct Input {
-    expression: String,
+/// The input, split at NUL bytes: `expression \0 timezone \0 parameters`,
+/// so seeds and dictionary entries are plain text. Parameters, all
+/// optional, are read from the remaining bytes.
+struct Input<'a> {
+    expression: &'a str,
+    timezone: &'a str,
     every: i64,
-    unit: Unit,
-    timezone: String,
+    unit: IntervalUnit,
     /// Start of the run listing, in seconds after 2026-01-01T00:00:00Z.
     after_offset: u32,
-    /// Check against a one-minute minimum as well as the default five.
+    /// Check against a one-minute minimum instead of the default five.
     short_minimum: bool,
+}
+
+impl<'a> Input<'a> {
+    fn parse(data: &'a [u8]) -> Option<Self> {
+        let mut parts = data.splitn(3, |byte| *byte == 0);
+        let expression = std::str::from_utf8(parts.next()?).ok()?;
+        let timezone = std::str::from_utf8(parts.next().unwrap_or_default()).ok()?;
+        let mut parameters = Unstructured::new(parts.next().unwrap_or_default());
+        let every = parameters.arbitrary::<i64>().unwrap_or(1);
+        let unit = match parameters.arbitrary::<u8>().unwrap_or(0) % 3 {
+            0 => IntervalUnit::Minutes,
+            1 => IntervalUnit::Hours,
+            _ => IntervalUnit::Days,
+        };
+        Some(Input {
+            expression,
+            timezone,
+            every,
+            unit,
+            after_offset: parameters.arbitrary().unwrap_or(0),
+            short_minimum: parameters.arbitrary().unwrap_or(false),
+        })
+    }
 }
 
 fn check_expression(expression: &str, timezone: &Timezone, after: DateTime<Utc>, minimum: chrono::Duration) {
@@ -80,8 +98,11 @@ fn check_expression(expression: &str, timezone: &Timezone, after: DateTime<Utc>,
     }
 }
 
-fuzz_target!(|input: Input| {
-    let timezone = Timezone::parse(&input.timezone).unwrap_or_default();
+fuzz_target!(|data: &[u8]| {
+    let Some(input) = Input::parse(data) else {
+        return;
+    };
+    let timezone = Timezone::parse(input.timezone).unwrap_or_default();
     let after = DateTime::<Utc>::from_timestamp(1_767_225_600 + i64::from(input.after_offset), 0)
         .unwrap_or_default();
     let minimum = if input.short_minimum {
@@ -89,16 +110,11 @@ fuzz_target!(|input: Input| {
     } else {
         DEFAULT_MIN_INTERVAL
     };
-    check_expression(&input.expression, &timezone, after, minimum);
+    check_expression(input.expression, &timezone, after, minimum);
 
-    let unit = match input.unit {
-        Unit::Minutes => IntervalUnit::Minutes,
-        Unit::Hours => IntervalUnit::Hours,
-        Unit::Days => IntervalUnit::Days,
-    };
     let interval = ScheduleSource::Interval {
         every: input.every,
-        unit,
+        unit: input.unit,
     };
     if let Ok(translated) = translate(&interval, minimum) {
         check_expression(&translated.schedule_expression, &timezone, after, minimum);
