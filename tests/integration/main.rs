@@ -4,6 +4,7 @@
 mod api;
 mod bad_input;
 mod e2e;
+mod faults;
 mod infra;
 mod lifecycle;
 mod schedules;

@@ -5,6 +5,7 @@
 
 pub mod handoff;
 pub mod moto;
+pub mod proxy;
 pub mod resources;
 
 use std::time::Duration;
@@ -69,6 +70,29 @@ impl Stack {
 
     /// Builds a stack, letting the test adjust the settings first.
     pub async fn with_settings(adjust: impl FnOnce(&mut Settings)) -> Stack {
+        let moto = moto::shared().await;
+        Self::with_product_endpoint(&moto.endpoint(), adjust).await
+    }
+
+    /// Builds a stack whose handlers reach AWS through a [`proxy::Proxy`]
+    /// that the test can cut, while the harness itself (resources, queue
+    /// reads, table dumps) talks to moto directly.
+    pub async fn behind_proxy() -> (Stack, proxy::Proxy) {
+        let moto = moto::shared().await;
+        let target = std::net::SocketAddr::from(([127, 0, 0, 1], moto.port()));
+        let proxy = proxy::Proxy::start(target)
+            .await
+            .expect("proxy to moto started");
+        let stack = Self::with_product_endpoint(&proxy.endpoint(), |_| {}).await;
+        (stack, proxy)
+    }
+
+    /// Builds a stack whose handlers send their AWS calls to
+    /// `product_endpoint`.
+    async fn with_product_endpoint(
+        product_endpoint: &str,
+        adjust: impl FnOnce(&mut Settings),
+    ) -> Stack {
         init_logging();
         let moto = moto::shared().await;
         let sdk = sdk_config(&moto.endpoint()).await;
@@ -93,7 +117,8 @@ impl Stack {
             sync_time_limit: None,
         };
         adjust(&mut settings);
-        let mut services = Services::new(settings, &sdk);
+        let product_sdk = sdk_config(product_endpoint).await;
+        let mut services = Services::new(settings, &product_sdk);
         services.okta = test_okta_options();
         let sync = SyncDeps::from(&services);
         let api = ApiContext {

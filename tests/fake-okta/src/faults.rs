@@ -109,6 +109,8 @@ pub(crate) struct ArmedFault {
 #[derive(Debug, Default)]
 pub(crate) struct FaultPlan {
     faults: Vec<ArmedFault>,
+    /// Requests a fault has applied to since the server started.
+    applied: usize,
 }
 
 impl FaultPlan {
@@ -118,6 +120,10 @@ impl FaultPlan {
 
     pub fn clear(&mut self) {
         self.faults.clear();
+    }
+
+    pub fn applied(&self) -> usize {
+        self.applied
     }
 
     /// Counts a request against every fault whose matcher fits `path` and
@@ -141,6 +147,9 @@ impl FaultPlan {
         }
         self.faults
             .retain(|armed| armed.seen < armed.fault.after.saturating_add(armed.fault.times));
+        if fired.is_some() {
+            self.applied += 1;
+        }
         fired
     }
 }

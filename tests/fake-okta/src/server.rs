@@ -233,6 +233,10 @@ impl Shared {
         lock(&self.faults).clear();
     }
 
+    pub(crate) fn faults_applied(&self) -> usize {
+        lock(&self.faults).applied()
+    }
+
     pub(crate) fn advance_clock(&self, by: Duration) {
         self.clock.advance(by);
     }
@@ -655,6 +659,13 @@ impl FakeOkta {
 
     pub fn clear_faults(&self) {
         self.shared.clear_faults();
+    }
+
+    /// Returns how many requests an injected fault has applied to. The count
+    /// grows when a faulted request arrives, before its (possibly delayed)
+    /// response, so a test can wait for a request to be held by a delay.
+    pub fn faults_applied(&self) -> usize {
+        self.shared.faults_applied()
     }
 
     /// Returns the request log in order of arrival. A request appears once its
