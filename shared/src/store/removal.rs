@@ -187,7 +187,7 @@ impl Store {
     }
 
     /// Every user item of a connector, whole, for adoption.
-    // NOTE: holds the connector's whole user partition in memory, about
+    // NOTE: keeps the connector's whole user partition in memory, about
     // 1-2 KB a user (an estimate); adoption runs once per connector.
     pub async fn load_user_items(
         &self,

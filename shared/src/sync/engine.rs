@@ -320,6 +320,9 @@ impl Engine<'_> {
                     }
                 };
                 let mut item = Store::user_item(self.connector_id, user, &fields, &entry);
+                // NOTE: only adoption copies attributes the product does not
+                // write; a later change of the user puts the item whole and
+                // drops them.
                 if let Some(foreign) = foreign {
                     item.extend(foreign);
                 }

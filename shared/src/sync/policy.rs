@@ -15,7 +15,8 @@ use crate::okta::{OktaClient, OktaGroup, OktaUser, UserSelection};
 use crate::records::{AdoptionReport, Connector, MAX_UNMATCHED_LISTED};
 use crate::store::{Store, StoreError, UserIndexEntry, OWNED_USER_ATTRIBUTES};
 
-/// What a run mirrors and how, compiled from the connector's settings.
+/// The connector's scope, mapping, cleanup and adoption settings, compiled
+/// for one run.
 pub struct SyncPolicy {
     scope: CompiledScope,
     user_filter: Option<String>,
@@ -36,7 +37,8 @@ struct Adoption {
     candidates: HashMap<String, AdoptedUser>,
 }
 
-/// What a new user takes over from the user it adopts.
+/// The key, first sync time and foreign attributes a new user takes over
+/// from the user it adopts.
 #[derive(Debug, Clone)]
 pub struct AdoptedUser {
     pub key: String,
@@ -141,7 +143,8 @@ impl SyncPolicy {
         }
     }
 
-    /// Whether mapping rules are set, so the user digest covers their output.
+    /// Tells whether mapping rules are set, so the user digest covers their
+    /// output.
     pub fn maps_fields(&self) -> bool {
         !self.mapping.is_empty()
     }
@@ -157,8 +160,8 @@ impl SyncPolicy {
         adoption.candidates.remove(&value)
     }
 
-    /// Drops candidates whose key this connector's mirror already holds:
-    /// an earlier invocation of the run adopted them.
+    /// Drops candidates whose key this connector's mirror already contains,
+    /// because an earlier invocation of the run adopted them.
     pub fn forget_adopted(&self, index: &HashMap<String, UserIndexEntry>) {
         let Some(adoption) = &self.adoption else {
             return;
@@ -190,7 +193,7 @@ impl SyncPolicy {
         let _ = self.member_allowlist.set(allowed);
     }
 
-    /// Whether a group member is mirrored: always, until
+    /// Tells whether a group member is mirrored: always, until
     /// `fix_member_allowlist` sets a list.
     pub fn mirrors_member(&self, user_id: &str) -> bool {
         self.member_allowlist
@@ -249,7 +252,7 @@ fn text(
 }
 
 /// Compares the adopted connectors' users with this connector's mirror
-/// after a run: an older user whose key this mirror holds was adopted.
+/// after a run: an older user whose key this mirror contains was adopted.
 pub async fn adoption_report(
     store: &Store,
     connector: &Connector,

@@ -1,4 +1,4 @@
-//! What happens to users who left Okta or the connector's scope. Both a run
+//! Removal of users who left Okta or the connector's scope. Both a run
 //! and the approval of held removals go through `apply_user_removals`, so
 //! the two stay the same.
 
