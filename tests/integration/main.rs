@@ -5,6 +5,7 @@ mod api;
 mod bad_input;
 mod e2e;
 mod infra;
+mod lifecycle;
 mod schedules;
 mod secrets;
 mod sync;
