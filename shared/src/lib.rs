@@ -7,6 +7,7 @@ pub mod aws_error;
 pub mod config;
 pub mod domain;
 pub mod handoff;
+pub mod lifecycle;
 pub mod okta;
 pub mod records;
 pub mod schedule;

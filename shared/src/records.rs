@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::domain::{ConnectorId, OktaDomain};
+use crate::lifecycle::{AdoptMatch, Cleanup, Mapping, Scope};
 use crate::okta::CallCounts;
 use crate::schedule::{ScheduleSource, Timezone};
 use crate::store::WriteCounts;
@@ -29,6 +30,20 @@ pub struct Connector {
     pub schedule: Option<ScheduleRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<RunSummary>,
+    #[serde(default)]
+    pub scope: Scope,
+    #[serde(default)]
+    pub mapping: Mapping,
+    #[serde(default)]
+    pub cleanup: Cleanup,
+    /// Connectors whose users this one adopts on its first successful sync.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopt_from: Vec<ConnectorId>,
+    #[serde(default)]
+    pub adopt_match: AdoptMatch,
+    /// The connector that adopted this one's users.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_by: Option<ConnectorId>,
     #[serde(default)]
     pub deletion_guard: DeletionGuard,
 }
@@ -163,6 +178,9 @@ pub struct ObjectCounts {
     pub updated: u64,
     pub unchanged: u64,
     pub removed: u64,
+    /// Users Okta listed that the connector's scope or mapping rules left out.
+    #[serde(default)]
+    pub out_of_scope: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -236,6 +254,8 @@ pub struct Run {
     /// Removals the deletion guard held (or, in a dry run, would hold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<AdoptionReport>,
 }
 
 /// User removals a run held because they exceeded the deletion guard, and
@@ -264,6 +284,21 @@ pub enum ApprovalDecision {
     Discarded,
     /// A later run finished first and computed removals of its own.
     Superseded,
+}
+
+/// Longest list of unmatched logins a Run keeps; `unmatchedCount` has all.
+pub const MAX_UNMATCHED_LISTED: usize = 100;
+
+/// What a run that adopted users from other connectors found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptionReport {
+    /// Users of the adopted connectors whose key a user of this one now has.
+    pub adopted: u64,
+    /// Logins of the adopted connectors' users (not removed) that matched
+    /// nobody here, at most `MAX_UNMATCHED_LISTED`.
+    pub unmatched: Vec<String>,
+    pub unmatched_count: u64,
 }
 
 impl Run {
@@ -297,6 +332,7 @@ impl Run {
             error: None,
             dry_run: false,
             approval: None,
+            adoption: None,
         }
     }
 
@@ -333,6 +369,12 @@ pub struct UserRecord {
     pub first_synced_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_at: Option<String>,
+    /// When the user left Okta or the scope under the `keep` cleanup policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_at: Option<String>,
+    /// Values of mapping rules whose target is not a standard field.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub attributes: Map<String, Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
 }

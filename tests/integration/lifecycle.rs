@@ -1,12 +1,13 @@
-//! Change log, dry runs and the deletion guard, through the real handlers
-//! against the fake Okta and moto.
+//! Connector settings that shape the mirror: scope, mapping rules, cleanup
+//! policy and adoption, against the fake Okta and moto.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fake_okta::{generate_org, Config, FakeOkta, OrgSpec};
+use aws_sdk_dynamodb::types::AttributeValue;
+use fake_okta::{generate_org, Config, FakeOkta, OrgSpec, UserStatus};
 use harness::Stack;
 use lambda_http::http::StatusCode;
-use okta_sync::records::{Run, RunStatus};
+use okta_sync::records::RunStatus;
 use serde_json::{json, Value};
 
 async fn fake_okta(spec: OrgSpec) -> FakeOkta {
@@ -15,626 +16,789 @@ async fn fake_okta(spec: OrgSpec) -> FakeOkta {
         .expect("fake Okta started")
 }
 
-/// The partition key of a row of `Stack::dump_table`.
-fn pk_of(row: &str) -> &str {
-    let start = row.find("\"pk\": S(\"").map(|at| at + 9).unwrap_or(0);
-    let end = row[start..].find('"').map_or(row.len(), |len| start + len);
-    &row[start..end]
-}
-
-/// Mirror items (users, groups, memberships) and the sync state that holds
-/// the incremental watermark.
-async fn mirror_and_state(stack: &Stack) -> Vec<String> {
-    stack
-        .dump_table()
-        .await
-        .into_iter()
-        .filter(|row| {
-            let pk = pk_of(row);
-            pk.ends_with("#user")
-                || pk.ends_with("#group")
-                || pk.contains("#members#")
-                || row.contains("\"sk\": S(\"sync-state\")")
-        })
-        .collect()
-}
-
-async fn sync_with(stack: &Stack, connector: &str, body: Value) -> Run {
-    let (status, answer) = stack
-        .request("POST", &format!("/connectors/{connector}/sync"), Some(body))
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "start sync: {answer}");
-    let mut runs = stack.run_queued().await;
-    assert_eq!(runs.len(), 1, "one run expected");
-    runs.remove(0)
-}
-
-async fn changes(stack: &Stack, connector: &str, run_id: &str) -> Vec<Value> {
-    stack
-        .list_all(&format!("/connectors/{connector}/runs/{run_id}/changes"))
-        .await
-}
-
-/// Change log entries by type and action, for example `("user", "created")`.
-fn by_kind(changes: &[Value]) -> BTreeMap<(String, String), Vec<Value>> {
-    let mut kinds: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
-    for change in changes {
-        let kind = (
-            change["type"].as_str().unwrap_or_default().to_owned(),
-            change["action"].as_str().unwrap_or_default().to_owned(),
-        );
-        kinds.entry(kind).or_default().push(change.clone());
+/// Creates a connector for `okta` with extra fields and returns its id.
+async fn create_with(stack: &Stack, okta: &FakeOkta, settings: Value) -> String {
+    let mut body = json!({"name": "Shaped", "domain": okta.domain(), "apiToken": okta.token()});
+    for (name, value) in settings.as_object().cloned().unwrap_or_default() {
+        body[name] = value;
     }
-    kinds
+    let (status, body) = stack.request("POST", "/connectors", Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "create connector: {body}");
+    body["id"].as_str().expect("connector id").to_owned()
 }
 
-fn ids_of(changes: Option<&Vec<Value>>) -> BTreeSet<String> {
-    changes
+async fn users_by_id(stack: &Stack, connector: &str, query: &str) -> BTreeMap<String, Value> {
+    stack
+        .list_all(&format!("/connectors/{connector}/users{query}"))
+        .await
         .into_iter()
-        .flatten()
-        .map(|change| change["id"].as_str().unwrap_or_default().to_owned())
+        .map(|user| (user["id"].as_str().unwrap_or_default().to_owned(), user))
         .collect()
 }
 
-fn okta_membership_count(okta: &FakeOkta) -> usize {
-    let org = okta.org_snapshot();
-    org.users().map(|user| org.groups_of(&user.id).len()).sum()
-}
-
-async fn listed_user_ids(stack: &Stack, connector: &str) -> BTreeSet<String> {
+async fn group_names(stack: &Stack, connector: &str) -> BTreeSet<String> {
     stack
-        .list_all(&format!("/connectors/{connector}/users"))
+        .list_all(&format!("/connectors/{connector}/groups"))
         .await
         .iter()
-        .map(|user| user["id"].as_str().unwrap_or_default().to_owned())
+        .map(|group| group["name"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
 
-/// Deletes all but `keep` users in the fake Okta and returns the deleted ids.
-fn delete_most_users(okta: &FakeOkta, keep: usize) -> BTreeSet<String> {
-    let ids: Vec<String> = okta
-        .org_snapshot()
-        .users()
-        .map(|user| user.id.clone())
-        .collect();
-    let mut deleted = BTreeSet::new();
-    for id in ids.into_iter().skip(keep) {
-        okta.delete_user(&id).expect("user deleted");
-        deleted.insert(id);
+async fn get_user(stack: &Stack, connector: &str, user_id: &str) -> (StatusCode, Value) {
+    stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{user_id}"),
+            None,
+        )
+        .await
+}
+
+async fn member_ids(stack: &Stack, connector: &str, group_id: &str) -> BTreeSet<String> {
+    stack
+        .list_all(&format!(
+            "/connectors/{connector}/groups/{group_id}/members"
+        ))
+        .await
+        .iter()
+        .map(|member| member["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Creates a user with a fixed login, email and names, plus `extra`.
+fn add_user(okta: &FakeOkta, login: &str, extra: Value) -> String {
+    let mut profile = json!({
+        "login": login,
+        "email": login.to_lowercase(),
+        "firstName": "First",
+        "lastName": "Last",
+    });
+    for (name, value) in extra.as_object().cloned().unwrap_or_default() {
+        profile[name] = value;
     }
-    deleted
-}
-
-/// Syncs once, deletes most users in Okta and syncs again, which the
-/// default guard holds. Returns the connector, the held run and the ids.
-async fn held_run(stack: &Stack, okta: &FakeOkta) -> (String, Run, BTreeSet<String>) {
-    let connector = stack.create_connector(okta).await;
-    stack.sync_now(&connector).await;
-    let deleted = delete_most_users(okta, 10);
-    let run = stack.sync_now(&connector).await;
-    (connector, run, deleted)
+    okta.create_user(profile).expect("user created")
 }
 
 #[tokio::test]
-async fn guard_holds_mass_removal() {
+async fn required_groups_limit_users() {
     let okta = fake_okta(OrgSpec::small()).await;
     let stack = Stack::new().await;
-    let mirrored = okta.org_snapshot().user_count();
-
-    let (connector, run, deleted) = held_run(&stack, &okta).await;
-
-    assert_eq!(run.status, RunStatus::NeedsApproval, "run: {run:?}");
-    let approval = run.approval.as_ref().expect("approval on the run");
-    assert_eq!(approval.held_users as usize, deleted.len());
-    assert_eq!(approval.mirrored_users as usize, mirrored);
-    assert_eq!(approval.decision, None);
-    assert_eq!(run.counts.users.removed, 0);
-    let listed = listed_user_ids(&stack, &connector).await;
-    assert_eq!(listed.len(), mirrored, "no user was removed");
-    let log = by_kind(&changes(&stack, &connector, &run.run_id).await);
-    let held = log.get(&("user".into(), "removal_held".into()));
-    assert_eq!(ids_of(held), deleted);
-    assert!(
-        log.contains_key(&("membership".into(), "removed".into())),
-        "the memberships of deleted users are still synced"
-    );
-    let (_, connector_body) = stack
-        .request("GET", &format!("/connectors/{connector}"), None)
-        .await;
-    assert_eq!(connector_body["lastRun"]["status"], "needs_approval");
-}
-
-#[tokio::test]
-async fn guard_holds_when_token_scope_shrinks() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    stack.sync_now(&connector).await;
-    let org = okta.org_snapshot();
-    let group = org
-        .groups()
-        .filter(|group| group.id != org.everyone_id() && !group.members.is_empty())
-        .min_by_key(|group| group.members.len())
-        .expect("a group with members");
-    // The admin who owns the token is now limited to one small group, so
-    // Okta suddenly lists only its members.
-    okta.add_scoped_token(&okta.token(), std::slice::from_ref(&group.id));
+    let engineering = okta.create_group("Engineering");
+    let sales = okta.create_group("Sales");
+    let ada = add_user(&okta, "ada@example.com", json!({}));
+    let bob = add_user(&okta, "bob@example.com", json!({}));
+    let cy = add_user(&okta, "cy@example.com", json!({}));
+    okta.add_member(&engineering, &ada).expect("added");
+    okta.add_member(&sales, &bob).expect("added");
+    okta.add_member(&sales, &cy).expect("added");
+    okta.remove_member(&sales, &cy).expect("removed");
+    let connector = create_with(
+        &stack,
+        &okta,
+        json!({"scope": {"requiredGroups": ["Engineering", sales]}}),
+    )
+    .await;
 
     let run = stack.sync_now(&connector).await;
 
-    assert_eq!(run.status, RunStatus::NeedsApproval, "run: {run:?}");
-    let approval = run.approval.expect("approval");
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let users = users_by_id(&stack, &connector, "").await;
+    let expected: BTreeSet<String> = [ada.clone(), bob.clone()].into();
+    assert_eq!(users.keys().cloned().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(run.counts.users.seen, 2);
     assert_eq!(
-        approval.held_users as usize,
-        org.user_count() - group.members.len()
+        run.counts.users.out_of_scope as usize,
+        okta.org_snapshot().user_count() - 2
     );
+    let everyone = okta.org_snapshot().everyone_id().to_owned();
     assert_eq!(
-        listed_user_ids(&stack, &connector).await.len(),
-        org.user_count()
+        member_ids(&stack, &connector, &everyone).await,
+        expected,
+        "member lists hold only mirrored users"
     );
-    assert!(run.counts.groups.removed > 0, "group removals still apply");
 }
 
 #[tokio::test]
-async fn approve_applies_held_removals() {
+async fn missing_required_group_fails_run() {
     let okta = fake_okta(OrgSpec::small()).await;
     let stack = Stack::new().await;
-    let (connector, run, deleted) = held_run(&stack, &okta).await;
+    let connector = create_with(
+        &stack,
+        &okta,
+        json!({"scope": {"requiredGroups": ["No such group"]}}),
+    )
+    .await;
 
-    let (status, approved) = stack
-        .request(
-            "POST",
-            &format!("/connectors/{connector}/runs/{}/approve", run.run_id),
-            None,
-        )
-        .await;
+    let run = stack.sync_now(&connector).await;
 
-    assert_eq!(status, StatusCode::OK, "{approved}");
-    assert_eq!(approved["status"], "succeeded");
-    assert_eq!(approved["approval"]["decision"], "approved");
-    assert_eq!(approved["counts"]["users"]["removed"], deleted.len());
-    let listed = listed_user_ids(&stack, &connector).await;
-    assert!(listed.is_disjoint(&deleted), "approved users are removed");
-    assert_eq!(listed.len(), okta.org_snapshot().user_count());
-    let log = by_kind(&changes(&stack, &connector, &run.run_id).await);
-    let removed = log.get(&("user".into(), "removed".into()));
-    assert_eq!(ids_of(removed), deleted);
-    assert!(removed
-        .into_iter()
-        .flatten()
-        .all(|change| change["removal"] == "disable"));
-    assert!(!log.contains_key(&("user".into(), "removal_held".into())));
-    let (status, again) = stack
-        .request(
-            "POST",
-            &format!("/connectors/{connector}/runs/{}/approve", run.run_id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{again}");
-    assert_eq!(again["code"], "not_awaiting_approval");
-    let (_, connector_body) = stack
-        .request("GET", &format!("/connectors/{connector}"), None)
-        .await;
-    assert_eq!(connector_body["lastRun"]["status"], "succeeded");
+    assert_eq!(run.status, RunStatus::Failed);
+    let error = run.error.expect("an error");
+    assert_eq!(error.code, "invalid_settings");
+    assert!(error.message.contains("No such group"), "{}", error.message);
+    assert!(users_by_id(&stack, &connector, "").await.is_empty());
 }
 
 #[tokio::test]
-async fn discard_drops_held_removals() {
+async fn group_allow_and_block_patterns() {
     let okta = fake_okta(OrgSpec::small()).await;
     let stack = Stack::new().await;
-    let mirrored = okta.org_snapshot().user_count();
-    let (connector, run, deleted) = held_run(&stack, &okta).await;
+    let app_sales = okta.create_group("app-sales");
+    let app_admins = okta.create_group("app-admins");
+    okta.create_group("hr");
+    let member = add_user(&okta, "ada@example.com", json!({}));
+    okta.add_member(&app_admins, &member).expect("added");
+    let connector = create_with(&stack, &okta, json!({})).await;
+    stack.sync_now(&connector).await;
+    assert!(group_names(&stack, &connector).await.contains("app-admins"));
 
-    let (status, discarded) = stack
-        .request(
-            "POST",
-            &format!("/connectors/{connector}/runs/{}/discard", run.run_id),
-            None,
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::OK, "{discarded}");
-    assert_eq!(discarded["status"], "succeeded");
-    assert_eq!(discarded["approval"]["decision"], "discarded");
-    assert_eq!(discarded["counts"]["users"]["removed"], 0);
-    assert_eq!(listed_user_ids(&stack, &connector).await.len(), mirrored);
-    let log = by_kind(&changes(&stack, &connector, &run.run_id).await);
-    let dropped = log.get(&("user".into(), "removal_discarded".into()));
-    assert_eq!(ids_of(dropped), deleted);
-    let (status, late) = stack
-        .request(
-            "POST",
-            &format!("/connectors/{connector}/runs/{}/approve", run.run_id),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{late}");
-    assert_eq!(late["code"], "not_awaiting_approval");
-}
-
-#[tokio::test]
-async fn stale_hold_approval_conflicts() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let (connector, held, deleted) = held_run(&stack, &okta).await;
     let (status, body) = stack
         .request(
             "PATCH",
             &format!("/connectors/{connector}"),
-            Some(json!({"deletionGuard": {"maxShare": 1, "maxCount": 1000000}})),
+            Some(json!({"scope": {"groupAllow": ["^app-", "^hr$"], "groupBlock": ["admins$"]}})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let later = stack.sync_now(&connector).await;
-    assert_eq!(later.status, RunStatus::Succeeded, "later: {later:?}");
-    assert_eq!(later.counts.users.removed as usize, deleted.len());
-
-    let (status, refused) = stack
-        .request(
-            "POST",
-            &format!("/connectors/{connector}/runs/{}/approve", held.run_id),
-            None,
-        )
-        .await;
-
-    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
-    assert_eq!(refused["code"], "hold_stale");
-    assert_eq!(refused["laterRunId"], later.run_id.as_str());
-    let (_, superseded) = stack
-        .request(
-            "GET",
-            &format!("/connectors/{connector}/runs/{}", held.run_id),
-            None,
-        )
-        .await;
-    assert_eq!(superseded["status"], "succeeded");
-    assert_eq!(superseded["approval"]["decision"], "superseded");
-    assert_eq!(
-        superseded["approval"]["supersededBy"],
-        later.run_id.as_str()
-    );
-}
-
-#[tokio::test]
-async fn dry_run_writes_nothing() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    stack.sync_now(&connector).await;
-    let org = okta.org_snapshot();
-    let mut users = org.users().map(|user| user.id.clone());
-    let (updated, deleted) = (users.next().expect("user"), users.next().expect("user"));
-    okta.update_user_profile(&updated, "department", json!("Dry Run Ops"))
-        .expect("updated");
-    okta.delete_user(&deleted).expect("deleted");
-    let created = okta
-        .create_user(json!({"login": "dry.run@example.com"}))
-        .expect("created");
-    let before = mirror_and_state(&stack).await;
-    assert!(before.iter().any(|row| pk_of(row).ends_with("#user")));
-    assert!(before.iter().any(|row| row.contains("sync-state")));
-
-    let run = sync_with(&stack, &connector, json!({"dryRun": true})).await;
-
-    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
-    assert!(run.dry_run);
-    assert_eq!(run.dynamo.items_written, 0);
-    assert_eq!(mirror_and_state(&stack).await, before);
-    let log = by_kind(&changes(&stack, &connector, &run.run_id).await);
-    let created_ids = ids_of(log.get(&("user".into(), "created".into())));
-    assert_eq!(created_ids, BTreeSet::from([created.clone()]));
-    let updates = log
-        .get(&("user".into(), "updated".into()))
-        .expect("an update");
-    assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0]["id"], updated.as_str());
-    let removed = log
-        .get(&("user".into(), "removed".into()))
-        .expect("a removal");
-    assert_eq!(removed.len(), 1);
-    assert_eq!(removed[0]["id"], deleted.as_str());
-    assert_eq!(removed[0]["removal"], "disable");
-    assert!(log.contains_key(&("membership".into(), "added".into())));
-
-    let real = stack.sync_now(&connector).await;
-    assert_eq!(real.counts.users.created, 1, "the dry run left the work");
-    assert_eq!(real.counts.users.updated, 1);
-    assert_eq!(real.counts.users.removed, 1);
-}
-
-#[tokio::test]
-async fn dry_run_from_sync_event() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    let event: okta_sync::sync::SyncEvent =
-        serde_json::from_value(json!({"connectorId": connector, "dryRun": true})).expect("event");
-
-    let run = okta_sync::sync::handle_event(&stack.sync, event, None)
-        .await
-        .expect("handled")
-        .expect("run");
-
-    assert!(run.dry_run);
-    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
-    assert!(mirror_and_state(&stack).await.is_empty());
-    let log = by_kind(&changes(&stack, &connector, &run.run_id).await);
-    let created = log.get(&("user".into(), "created".into()));
-    assert_eq!(
-        created.map_or(0, Vec::len),
-        okta.org_snapshot().user_count()
-    );
-}
-
-#[tokio::test]
-async fn change_log_names_each_change() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    let first = stack.sync_now(&connector).await;
-    let org = okta.org_snapshot();
-    let first_log = by_kind(&changes(&stack, &connector, &first.run_id).await);
-    let created = first_log.get(&("user".into(), "created".into()));
-    assert_eq!(created.map_or(0, Vec::len), org.user_count());
-    let groups = first_log.get(&("group".into(), "created".into()));
-    assert_eq!(groups.map_or(0, Vec::len), org.group_count());
-    let added = first_log.get(&("membership".into(), "added".into()));
-    assert_eq!(added.map_or(0, Vec::len), okta_membership_count(&okta));
-
-    let group = org
-        .groups()
-        .find(|group| group.id != org.everyone_id() && group.members.len() >= 2)
-        .expect("a group with members");
-    let leaving = group.members.iter().next().cloned().expect("member");
-    let joining = org
-        .users()
-        .find(|user| !group.members.contains(&user.id))
-        .expect("a user outside the group")
-        .id
-        .clone();
-    let updated = org
-        .users()
-        .find(|user| user.id != leaving && user.id != joining)
-        .expect("another user")
-        .id
-        .clone();
-    let deleted = org
-        .users()
-        .find(|user| ![&leaving, &joining, &updated].contains(&&user.id))
-        .expect("a fourth user")
-        .id
-        .clone();
-    okta.update_user_profile(&updated, "title", json!("Change Log Lead"))
-        .expect("updated");
-    okta.remove_member(&group.id, &leaving).expect("removed");
-    okta.add_member(&group.id, &joining).expect("added");
-    okta.delete_user(&deleted).expect("deleted");
-
-    let second = stack.sync_now(&connector).await;
-
-    assert_eq!(second.status, RunStatus::Succeeded, "run: {second:?}");
-    let log = by_kind(&changes(&stack, &connector, &second.run_id).await);
-    let updates = log
-        .get(&("user".into(), "updated".into()))
-        .expect("an update");
-    assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0]["id"], updated.as_str());
-    let attributes: Vec<&str> = updates[0]["attributes"]
-        .as_array()
-        .expect("attributes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(attributes.contains(&"profile.title"), "{attributes:?}");
-    assert!(attributes.contains(&"lastUpdated"), "{attributes:?}");
-    assert!(updates[0]["login"].is_string());
-    let removed = log
-        .get(&("user".into(), "removed".into()))
-        .expect("a removal");
-    assert_eq!(removed.len(), 1);
-    assert_eq!(removed[0]["id"], deleted.as_str());
-    assert_eq!(removed[0]["removal"], "disable");
-    let pair = |change: &Value| {
-        (
-            change["groupId"].as_str().unwrap_or_default().to_owned(),
-            change["userId"].as_str().unwrap_or_default().to_owned(),
-        )
-    };
-    let joined: BTreeSet<_> = log
-        .get(&("membership".into(), "added".into()))
-        .into_iter()
-        .flatten()
-        .map(pair)
-        .collect();
-    assert!(joined.contains(&(group.id.clone(), joining.clone())));
-    let left: BTreeSet<_> = log
-        .get(&("membership".into(), "removed".into()))
-        .into_iter()
-        .flatten()
-        .map(pair)
-        .collect();
-    assert!(left.contains(&(group.id.clone(), leaving.clone())));
-    let group_updates = ids_of(log.get(&("group".into(), "updated".into())));
-    assert!(group_updates.contains(&group.id));
-    assert!(!log.contains_key(&("user".into(), "created".into())));
-}
-
-#[tokio::test]
-async fn changes_paginate_in_stable_order() {
-    let okta = fake_okta(OrgSpec::small()).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
+    assert_eq!(body["scope"]["groupAllow"], json!(["^app-", "^hr$"]));
     let run = stack.sync_now(&connector).await;
-    let path = format!("/connectors/{connector}/runs/{}/changes", run.run_id);
-    let all = changes(&stack, &connector, &run.run_id).await;
 
-    let mut paged = Vec::new();
-    let mut pages = 0;
-    let mut cursor: Option<String> = None;
-    loop {
-        let url = match &cursor {
-            Some(cursor) => format!("{path}?limit=7&cursor={cursor}"),
-            None => format!("{path}?limit=7"),
-        };
-        let (status, body) = stack.request("GET", &url, None).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let items = body["items"].as_array().cloned().unwrap_or_default();
-        assert!(items.len() <= 7);
-        paged.extend(items);
-        pages += 1;
-        match body["nextCursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-
-    assert!(all.len() > 7, "the log spans several pages");
-    assert_eq!(paged, all, "pages follow one stable order");
-    assert!(pages >= all.len().div_ceil(7));
-    let unique: BTreeSet<String> = all.iter().map(Value::to_string).collect();
-    assert_eq!(unique.len(), all.len(), "no entry repeats");
-    let (status, bad) = stack
-        .request("GET", &format!("{path}?cursor=not-a-cursor"), None)
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad["code"], "invalid_cursor");
-    let (status, missing) = stack
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let expected: BTreeSet<String> = ["app-sales", "hr"].map(String::from).into();
+    assert_eq!(group_names(&stack, &connector).await, expected);
+    let (_, blocked) = stack
         .request(
             "GET",
-            &format!("/connectors/{connector}/runs/20260101T000000000Z-00000000/changes"),
+            &format!("/connectors/{connector}/groups/{app_admins}"),
             None,
         )
         .await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(missing["code"], "run_not_found");
-}
-
-#[tokio::test]
-async fn resumed_run_logs_changes_once() {
-    let okta = fake_okta(OrgSpec::new(5, 300, 60)).await;
-    let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    let (status, queued) = stack
-        .request("POST", &format!("/connectors/{connector}/sync"), None)
+    assert!(
+        blocked["removedAt"].is_string(),
+        "a mirrored group that falls out of scope is removed: {blocked}"
+    );
+    assert!(member_ids(&stack, &connector, &app_admins).await.is_empty());
+    let (_, user) = get_user(&stack, &connector, &member).await;
+    assert!(!user["groups"]
+        .as_array()
+        .expect("groups")
+        .contains(&json!(app_admins)));
+    let (_, allowed) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/groups/{app_sales}"),
+            None,
+        )
         .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let run_id = queued["runId"].as_str().expect("run id").to_owned();
-    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
-        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
-    )
-    .expect("event");
-    // The first invocation reaches its pause time at once and hands over
-    // to a continuation, which reads every user again.
-    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
-    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
-        .await
-        .expect("handled")
-        .expect("run");
-    assert_eq!(paused.progress.phase, "continuing");
-    let finished = stack.run_queued().await;
-    assert!(finished
-        .iter()
-        .any(|run| run.run_id == run_id && run.status == RunStatus::Succeeded));
-
-    let log = changes(&stack, &connector, &run_id).await;
-
-    let kinds = by_kind(&log);
-    let created = kinds.get(&("user".into(), "created".into()));
-    assert_eq!(created.map_or(0, Vec::len), 300);
-    assert_eq!(ids_of(created).len(), 300);
-    let groups = kinds.get(&("group".into(), "created".into()));
-    assert_eq!(ids_of(groups).len(), 60);
-    let added = kinds.get(&("membership".into(), "added".into()));
-    assert_eq!(added.map_or(0, Vec::len), okta_membership_count(&okta));
-    let unique: BTreeSet<String> = log.iter().map(Value::to_string).collect();
-    assert_eq!(unique.len(), log.len(), "no change is logged twice");
+    assert!(allowed["removedAt"].is_null());
 }
 
 #[tokio::test]
-async fn bad_guard_values_rejected() {
+async fn user_filter_selects_users() {
     let okta = fake_okta(OrgSpec::small()).await;
     let stack = Stack::new().await;
-    let connector = stack.create_connector(&okta).await;
-    let (_, created) = stack
+    let connector = create_with(
+        &stack,
+        &okta,
+        json!({"scope": {"userFilter": "status eq \"ACTIVE\""}}),
+    )
+    .await;
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let org = okta.org_snapshot();
+    let expected: BTreeSet<String> = org
+        .users()
+        .filter(|user| user.status == UserStatus::Active)
+        .map(|user| user.id.clone())
+        .collect();
+    assert!(
+        expected.len() < org.user_count(),
+        "the org has other statuses"
+    );
+    let users = users_by_id(&stack, &connector, "").await;
+    assert_eq!(users.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+#[tokio::test]
+async fn user_search_selects_users() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let ada = add_user(&okta, "ada@example.com", json!({"department": "Shape"}));
+    let bob = add_user(&okta, "bob@example.com", json!({"department": "Shape"}));
+    let connector = create_with(
+        &stack,
+        &okta,
+        json!({"scope": {"userSearch": "profile.department eq \"Shape\""}}),
+    )
+    .await;
+
+    stack.sync_now(&connector).await;
+
+    let users = users_by_id(&stack, &connector, "").await;
+    let expected: BTreeSet<String> = [ada, bob].into();
+    assert_eq!(users.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+#[tokio::test]
+async fn user_selection_rejected_by_okta() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let cases = [
+        ("userFilter", "status eq", "E0000053"),
+        ("userFilter", "profile.department eq \"Sales\"", "E0000053"),
+        ("userSearch", "profile.department zz \"Sales\"", "E0000031"),
+    ];
+    for (field, expression, okta_code) in cases {
+        let body = json!({
+            "name": "Bad", "domain": okta.domain(), "apiToken": okta.token(),
+            "scope": {field: expression},
+        });
+        let (status, error) = stack.request("POST", "/connectors", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{expression}: {error}");
+        assert_eq!(error["code"], "invalid_user_selection");
+        assert_eq!(error["field"], format!("scope.{field}"));
+        assert_eq!(error["oktaCode"], okta_code);
+    }
+    assert!(stack.list_all("/connectors").await.is_empty());
+
+    let connector = create_with(&stack, &okta, json!({})).await;
+    let (status, error) = stack
+        .request(
+            "PATCH",
+            &format!("/connectors/{connector}"),
+            Some(json!({"scope": {"userFilter": "lastLogin gt \"2026-01-01T00:00:00.000Z\""}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["field"], "scope.userFilter");
+    let (_, stored) = stack
         .request("GET", &format!("/connectors/{connector}"), None)
         .await;
-    assert_eq!(
-        created["deletionGuard"],
-        json!({"maxShare": 0.1, "maxCount": 500})
-    );
-    let cases = [
-        (json!({"maxShare": 1.5}), "deletionGuard.maxShare"),
-        (json!({"maxShare": -0.1}), "deletionGuard.maxShare"),
-        (json!({"maxCount": -1}), "deletionGuard.maxCount"),
-        (json!({"maxCount": 2.5}), "deletionGuard.maxCount"),
-        (json!({"maxCount": 1e12}), "deletionGuard.maxCount"),
-    ];
-    let before = stack.dump_table().await;
+    assert!(stored["scope"]["userFilter"].is_null(), "{stored}");
+}
 
-    for (guard, field) in &cases {
-        let (status, body) = stack
-            .request(
-                "POST",
-                "/connectors",
-                Some(json!({"name": "Guarded", "domain": okta.domain(), "apiToken": okta.token(), "deletionGuard": guard})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "create {guard}: {body}");
-        assert_eq!(body["field"], *field, "create {guard}: {body}");
-        assert_eq!(body["code"], "invalid_deletion_guard");
-        let (status, body) = stack
+#[tokio::test]
+async fn bad_settings_rejected() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let rule = |transforms: Value| json!({"rules": [{"target": "login", "from": ["login"], "transforms": transforms}]});
+    let cases = [
+        (
+            json!({"scope": {"groupAllow": ["^ok$", "(unclosed"]}}),
+            "scope.groupAllow[1]",
+            "invalid_pattern",
+        ),
+        (
+            json!({"scope": {"groupBlock": ["a{5000}{5000}"]}}),
+            "scope.groupBlock[0]",
+            "invalid_pattern",
+        ),
+        (
+            json!({"scope": {"requiredGroups": [" "]}}),
+            "scope.requiredGroups[0]",
+            "invalid_scope",
+        ),
+        (
+            json!({"scope": {"userFilter": "status eq \"ACTIVE\"", "userSearch": "status eq \"ACTIVE\""}}),
+            "scope.userSearch",
+            "invalid_scope",
+        ),
+        (
+            json!({"scope": {"groupAllow": "^app-"}}),
+            "scope.groupAllow",
+            "invalid_field",
+        ),
+        (json!({"scope": {"groups": []}}), "groups", "unknown_field"),
+        (
+            json!({"mapping": {"rules": [{"target": "login", "from": []}]}}),
+            "mapping.rules[0].from",
+            "invalid_mapping",
+        ),
+        (
+            json!({"mapping": {"rules": [{"target": "bad name", "from": ["login"]}]}}),
+            "mapping.rules[0].target",
+            "invalid_mapping",
+        ),
+        (
+            json!({"mapping": rule(json!([{"type": "lowercase"}, {"type": "regexReplace", "pattern": "[", "replacement": ""}]))}),
+            "mapping.rules[0].transforms[1].pattern",
+            "invalid_pattern",
+        ),
+        (
+            json!({"mapping": rule(json!([{"type": "script", "code": "x"}]))}),
+            "mapping.rules[0].transforms[0].type",
+            "invalid_field",
+        ),
+        (
+            json!({"mapping": {"whenNoRule": "skip"}}),
+            "mapping.whenNoRule",
+            "invalid_field",
+        ),
+        (
+            json!({"cleanup": {"onRemoval": "purge"}}),
+            "cleanup.onRemoval",
+            "invalid_field",
+        ),
+        (
+            json!({"adoptFrom": ["0123456789abcdef0123456789abcdef"]}),
+            "adoptFrom[0]",
+            "invalid_adopt_from",
+        ),
+        (
+            json!({"adoptFrom": ["not-an-id"]}),
+            "adoptFrom[0]",
+            "invalid_adopt_from",
+        ),
+        (
+            json!({"adoptMatch": "phone"}),
+            "adoptMatch",
+            "invalid_field",
+        ),
+    ];
+    for (settings, field, code) in &cases {
+        let mut body = json!({"name": "Bad", "domain": okta.domain(), "apiToken": okta.token()});
+        for (name, value) in settings.as_object().cloned().unwrap_or_default() {
+            body[name] = value;
+        }
+        let (status, error) = stack.request("POST", "/connectors", Some(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{settings}: {error}");
+        assert_eq!(error["field"], *field, "{settings}: {error}");
+        assert_eq!(error["code"], *code, "{settings}: {error}");
+    }
+    assert!(stack.list_all("/connectors").await.is_empty());
+
+    let connector = create_with(&stack, &okta, json!({})).await;
+    let (_, before) = stack
+        .request("GET", &format!("/connectors/{connector}"), None)
+        .await;
+    for (settings, field, _) in &cases {
+        let (status, error) = stack
             .request(
                 "PATCH",
                 &format!("/connectors/{connector}"),
-                Some(json!({ "deletionGuard": guard })),
+                Some(settings.clone()),
             )
             .await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "patch {guard}: {body}");
-        assert_eq!(body["field"], *field, "patch {guard}: {body}");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "PATCH {settings}: {error}");
+        assert_eq!(error["field"], *field, "PATCH {settings}: {error}");
     }
-    let (status, body) = stack
+    let (status, error) = stack
         .request(
             "PATCH",
             &format!("/connectors/{connector}"),
-            Some(json!({"deletionGuard": {"maxShare": 0.2, "limit": 3}})),
+            Some(json!({"adoptFrom": [connector]})),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(body["code"], "unknown_field");
-    let (status, body) = stack
-        .request(
-            "PATCH",
-            &format!("/connectors/{connector}"),
-            Some(json!({"deletionGuard": {"maxShare": "ten percent"}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert_eq!(stack.dump_table().await, before, "nothing was stored");
-
-    let (status, patched) = stack
-        .request(
-            "PATCH",
-            &format!("/connectors/{connector}"),
-            Some(json!({"deletionGuard": {"maxCount": 20}})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{patched}");
-    assert_eq!(
-        patched["deletionGuard"],
-        json!({"maxShare": 0.1, "maxCount": 20})
-    );
-    let (_, read) = stack
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["field"], "adoptFrom[0]");
+    let (_, after) = stack
         .request("GET", &format!("/connectors/{connector}"), None)
         .await;
-    assert_eq!(read["deletionGuard"], patched["deletionGuard"]);
-    let (status, dry) = stack
+    assert_eq!(after, before, "rejected updates change nothing");
+}
+
+#[tokio::test]
+async fn connector_settings_defaults_shown() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let connector = create_with(&stack, &okta, json!({})).await;
+
+    let (_, body) = stack
+        .request("GET", &format!("/connectors/{connector}"), None)
+        .await;
+
+    assert_eq!(
+        body["cleanup"],
+        json!({"onRemoval": "disable", "dropMemberships": false})
+    );
+    assert_eq!(body["mapping"], json!({"rules": [], "whenNoRule": "keep"}));
+    assert_eq!(
+        body["scope"],
+        json!({"requiredGroups": [], "groupAllow": [], "groupBlock": []})
+    );
+    assert_eq!(body["adoptMatch"], "login");
+}
+
+#[tokio::test]
+async fn mapping_rules_shape_fields() {
+    let okta = fake_okta(OrgSpec::new(5, 3, 1)).await;
+    let stack = Stack::new().await;
+    let ada = add_user(
+        &okta,
+        "Ada.Lovelace@Example.com",
+        json!({"workEmail": "ada@work.example", "nickName": "Countess Ada", "costCenter": 7001}),
+    );
+    let bob = add_user(&okta, "Bob@Example.com", json!({"workEmail": null}));
+    let mapping = json!({"rules": [
+        {"target": "login", "from": ["login"], "transforms": [{"type": "stripEmailDomain"}, {"type": "lowercase"}]},
+        {"target": "email", "from": ["workEmail", "email"]},
+        {"target": "displayName", "from": ["nickName"], "transforms": [
+            {"type": "regexReplace", "pattern": "^Countess (\\w+)$", "replacement": "Lady $1"}
+        ]},
+        {"target": "costCentre", "from": ["costCenter"]}
+    ]});
+    let connector = create_with(&stack, &okta, json!({"mapping": mapping})).await;
+
+    stack.sync_now(&connector).await;
+
+    let (_, ada_user) = get_user(&stack, &connector, &ada).await;
+    assert_eq!(
+        ada_user["login"], "ada.lovelace",
+        "strip domain, lower-case"
+    );
+    assert_eq!(
+        ada_user["email"], "ada@work.example",
+        "first of alternatives"
+    );
+    assert_eq!(ada_user["displayName"], "Lady Ada", "regex replace");
+    assert_eq!(
+        ada_user["attributes"]["costCentre"], 7001,
+        "rename keeps the type"
+    );
+    assert_eq!(
+        ada_user["profile"]["login"], "Ada.Lovelace@Example.com",
+        "the profile stays as Okta sent it"
+    );
+    let (_, bob_user) = get_user(&stack, &connector, &bob).await;
+    assert_eq!(bob_user["login"], "bob");
+    assert_eq!(bob_user["email"], "bob@example.com", "falls back to email");
+
+    // A change of the rules rewrites the users it changes.
+    let (status, _) = stack
         .request(
-            "POST",
-            &format!("/connectors/{connector}/sync"),
-            Some(json!({"dryRun": "yes"})),
+            "PATCH",
+            &format!("/connectors/{connector}"),
+            Some(json!({"mapping": {"rules": []}})),
         )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{dry}");
-    assert_eq!(dry["field"], "dryRun");
+    assert_eq!(status, StatusCode::OK);
+    let run = stack.sync_now(&connector).await;
+    assert!(run.counts.users.updated >= 2, "run: {:?}", run.counts);
+    let (_, ada_user) = get_user(&stack, &connector, &ada).await;
+    assert_eq!(ada_user["login"], "Ada.Lovelace@Example.com");
+    assert!(ada_user["attributes"].is_null(), "{ada_user}");
+}
+
+#[tokio::test]
+async fn when_no_rule_drop_and_exclude() {
+    let okta = fake_okta(OrgSpec::new(6, 3, 1)).await;
+    let stack = Stack::new().await;
+    let with_work = add_user(
+        &okta,
+        "ada@example.com",
+        json!({"workEmail": "ada@work.example"}),
+    );
+    let without = add_user(&okta, "bob@example.com", json!({"workEmail": null}));
+    let rules = json!([{"target": "email", "from": ["workEmail"]}]);
+    let keep = create_with(
+        &stack,
+        &okta,
+        json!({"mapping": {"rules": rules, "whenNoRule": "keep"}}),
+    )
+    .await;
+    let drop = create_with(
+        &stack,
+        &okta,
+        json!({"mapping": {"rules": rules, "whenNoRule": "drop"}}),
+    )
+    .await;
+    let exclude = create_with(
+        &stack,
+        &okta,
+        json!({"mapping": {"rules": rules, "whenNoRule": "exclude"}}),
+    )
+    .await;
+
+    stack.sync_now(&keep).await;
+    stack.sync_now(&drop).await;
+    let excluded_run = stack.sync_now(&exclude).await;
+
+    assert_eq!(
+        get_user(&stack, &keep, &without).await.1["email"],
+        "bob@example.com"
+    );
+    assert!(get_user(&stack, &drop, &without).await.1["email"].is_null());
+    assert_eq!(
+        get_user(&stack, &exclude, &without).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get_user(&stack, &exclude, &with_work).await.1["email"],
+        "ada@work.example"
+    );
+    assert!(excluded_run.counts.users.out_of_scope >= 1);
+    let everyone = okta.org_snapshot().everyone_id().to_owned();
+    assert!(!member_ids(&stack, &exclude, &everyone)
+        .await
+        .contains(&without));
+}
+
+/// The state each cleanup action leaves, checked after a user left the
+/// required group (still in Okta) and another was deleted from Okta.
+#[tokio::test]
+async fn cleanup_actions_apply() {
+    let okta = fake_okta(OrgSpec::new(9, 3, 2)).await;
+    let stack = Stack::new().await;
+    let staff = okta.create_group("Staff");
+    let team = okta.create_group("Team");
+    let leaver = add_user(&okta, "leaver@example.com", json!({}));
+    let deleted = add_user(&okta, "deleted@example.com", json!({}));
+    let stayer = add_user(&okta, "stayer@example.com", json!({}));
+    for user in [&leaver, &deleted, &stayer] {
+        okta.add_member(&staff, user).expect("added");
+        okta.add_member(&team, user).expect("added");
+    }
+    let scope = json!({"requiredGroups": ["Staff"]});
+    let mut connectors = BTreeMap::new();
+    for (action, drop) in [
+        ("disable", false),
+        ("delete", false),
+        ("anonymize", false),
+        ("keep", false),
+        ("disable", true),
+    ] {
+        let cleanup = json!({"onRemoval": action, "dropMemberships": drop});
+        // Any removal from this three-user org exceeds the default deletion
+        // guard, so the guard is turned off here.
+        let settings =
+            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1}});
+        let id = create_with(&stack, &okta, settings).await;
+        stack.sync_now(&id).await;
+        connectors.insert((action, drop), id);
+    }
+    let before: BTreeMap<_, _> = {
+        let mut keys = BTreeMap::new();
+        for (name, id) in &connectors {
+            keys.insert(*name, get_user(&stack, id, &leaver).await.1);
+        }
+        keys
+    };
+    okta.remove_member(&staff, &leaver).expect("left the scope");
+    okta.set_user_status(&deleted, UserStatus::Deprovisioned)
+        .expect("deactivated");
+    okta.delete_user(&deleted).expect("deleted");
+
+    for id in connectors.values() {
+        let run = stack.sync_now(id).await;
+        assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+        assert_eq!(run.counts.users.removed, 2, "run: {:?}", run.counts);
+    }
+
+    let disable = &connectors[&("disable", false)];
+    let (_, user) = get_user(&stack, disable, &leaver).await;
+    assert_eq!(user["status"], "DEPROVISIONED");
+    assert!(user["removedAt"].is_string());
+    assert_eq!(user["login"], "leaver@example.com");
+    assert!(
+        user["groups"]
+            .as_array()
+            .expect("groups")
+            .contains(&json!(team)),
+        "memberships Okta still has stay: {user}"
+    );
+    assert!(!users_by_id(&stack, disable, "").await.contains_key(&leaver));
+
+    let delete = &connectors[&("delete", false)];
+    assert_eq!(
+        get_user(&stack, delete, &leaver).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get_user(&stack, delete, &deleted).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert!(!member_ids(&stack, delete, &team).await.contains(&leaver));
+    let (_, group) = stack
+        .request("GET", &format!("/connectors/{delete}/groups/{team}"), None)
+        .await;
+    assert_eq!(group["memberCount"], 1, "{group}");
+
+    let anonymize = &connectors[&("anonymize", false)];
+    let (_, user) = get_user(&stack, anonymize, &leaver).await;
+    assert_eq!(user["key"], before[&("anonymize", false)]["key"]);
+    assert!(user["removedAt"].is_string());
+    for field in ["login", "email", "firstName", "lastName", "lastLogin"] {
+        assert!(user[field].is_null(), "{field} cleared: {user}");
+    }
+    assert_eq!(user["profile"], json!({}));
+
+    let keep = &connectors[&("keep", false)];
+    let listed = users_by_id(&stack, keep, "").await;
+    assert_eq!(listed[&leaver]["status"], "ACTIVE");
+    assert!(listed[&leaver]["leftAt"].is_string());
+    assert!(listed[&leaver]["removedAt"].is_null());
+
+    let dropped = &connectors[&("disable", true)];
+    let (_, user) = get_user(&stack, dropped, &leaver).await;
+    assert_eq!(user["groups"], json!([]), "memberships dropped");
+    assert!(!member_ids(&stack, dropped, &team).await.contains(&leaver));
+
+    // A third run removes nobody again.
+    for id in connectors.values() {
+        let run = stack.sync_now(id).await;
+        assert_eq!(run.counts.users.removed, 0, "run: {:?}", run.counts);
+    }
+}
+
+#[tokio::test]
+async fn anonymized_user_restored_on_return() {
+    let okta = fake_okta(OrgSpec::new(10, 3, 1)).await;
+    let stack = Stack::new().await;
+    let staff = okta.create_group("Staff");
+    let user_id = add_user(&okta, "returner@example.com", json!({"nickName": "Ret"}));
+    okta.add_member(&staff, &user_id).expect("added");
+    let connector = create_with(
+        &stack,
+        &okta,
+        // The only user's removal would exceed the default deletion guard.
+        json!({"scope": {"requiredGroups": [staff]}, "cleanup": {"onRemoval": "anonymize"}, "deletionGuard": {"maxShare": 1}}),
+    )
+    .await;
+    stack.sync_now(&connector).await;
+    let (_, before) = get_user(&stack, &connector, &user_id).await;
+    okta.remove_member(&staff, &user_id).expect("left");
+    stack.sync_now(&connector).await;
+    let (_, anonymized) = get_user(&stack, &connector, &user_id).await;
+    assert!(anonymized["login"].is_null(), "{anonymized}");
+
+    okta.add_member(&staff, &user_id).expect("returned");
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.counts.users.created, 0, "restored, not duplicated");
+    assert_eq!(run.counts.users.updated, 1);
+    let (_, after) = get_user(&stack, &connector, &user_id).await;
+    assert_eq!(after["login"], "returner@example.com");
+    assert_eq!(after["profile"]["nickName"], "Ret");
+    assert_eq!(after["status"], "ACTIVE");
+    assert_eq!(after["key"], before["key"]);
+    assert_eq!(after["firstSyncedAt"], before["firstSyncedAt"]);
+    assert!(after["removedAt"].is_null());
+    assert_eq!(after["groups"], before["groups"]);
+    assert_eq!(users_by_id(&stack, &connector, "").await.len(), 1);
+}
+
+/// Stores an attribute that a downstream application might write on a
+/// mirrored user's item.
+async fn put_foreign_attribute(stack: &Stack, connector: &str, user_id: &str) {
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .update_item()
+        .table_name(&stack.resources.table)
+        .key("pk", AttributeValue::S(format!("c#{connector}#user")))
+        .key("sk", AttributeValue::S(user_id.to_owned()))
+        .update_expression("SET appRole = :role")
+        .expression_attribute_values(":role", AttributeValue::S("editor".into()))
+        .send()
+        .await
+        .expect("attribute written");
+}
+
+async fn app_role(stack: &Stack, connector: &str, user_id: &str) -> Option<String> {
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .get_item()
+        .table_name(&stack.resources.table)
+        .key("pk", AttributeValue::S(format!("c#{connector}#user")))
+        .key("sk", AttributeValue::S(user_id.to_owned()))
+        .send()
+        .await
+        .expect("item read")
+        .item
+        .and_then(|item| item.get("appRole").and_then(|v| v.as_s().ok()).cloned())
+}
+
+#[tokio::test]
+async fn adoption_across_orgs_keeps_keys() {
+    let old_org = fake_okta(OrgSpec::new(21, 2, 1)).await;
+    let new_org = fake_okta(OrgSpec::new(22, 2, 1)).await;
+    let stack = Stack::new().await;
+    let old_alice = add_user(&old_org, "alice@example.com", json!({}));
+    let old_carol = add_user(&old_org, "carol@example.com", json!({}));
+    add_user(&old_org, "bob@example.com", json!({}));
+    let old = create_with(&stack, &old_org, json!({})).await;
+    stack.sync_now(&old).await;
+    put_foreign_attribute(&stack, &old, &old_alice).await;
+    let (_, old_alice_user) = get_user(&stack, &old, &old_alice).await;
+    let (_, old_carol_user) = get_user(&stack, &old, &old_carol).await;
+
+    let new_alice = add_user(&new_org, "Alice@Example.com", json!({}));
+    // The new org knows Carol by a login without a domain; a mapping rule
+    // adds it so her login matches the old one.
+    let new_carol = add_user(&new_org, "carol", json!({"email": "carol@example.com"}));
+    assert_ne!(new_alice, old_alice, "the orgs give different Okta ids");
+    let mapping = json!({"rules": [{"target": "login", "from": ["login"], "transforms": [
+        {"type": "regexReplace", "pattern": "^([^@]+)$", "replacement": "$1@example.com"}
+    ]}]});
+    let new = create_with(
+        &stack,
+        &new_org,
+        json!({"adoptFrom": [old], "mapping": mapping}),
+    )
+    .await;
+
+    let run = stack.sync_now(&new).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let (_, alice) = get_user(&stack, &new, &new_alice).await;
+    assert_eq!(alice["id"], new_alice);
+    assert_eq!(alice["login"], "Alice@Example.com");
+    assert_eq!(alice["key"], old_alice_user["key"]);
+    assert_eq!(alice["firstSyncedAt"], old_alice_user["firstSyncedAt"]);
+    assert_eq!(
+        app_role(&stack, &new, &new_alice).await.as_deref(),
+        Some("editor")
+    );
+    let (_, carol) = get_user(&stack, &new, &new_carol).await;
+    assert_eq!(carol["key"], old_carol_user["key"]);
+
+    let adoption = run.adoption.expect("adoption report");
+    assert!(adoption.adopted >= 2, "{adoption:?}");
+    assert!(
+        adoption.unmatched.contains(&"bob@example.com".to_owned()),
+        "{adoption:?}"
+    );
+    assert_eq!(adoption.unmatched_count as usize, adoption.unmatched.len());
+    let (_, old_connector) = stack
+        .request("GET", &format!("/connectors/{old}"), None)
+        .await;
+    assert_eq!(old_connector["adoptedBy"], new);
+
+    // Adoption happens on the first successful sync only.
+    let later = stack.sync_now(&new).await;
+    assert!(later.adoption.is_none());
+    assert_eq!(
+        get_user(&stack, &new, &new_alice).await.1["key"],
+        old_alice_user["key"]
+    );
+}
+
+#[tokio::test]
+async fn adoption_matches_by_email() {
+    let old_org = fake_okta(OrgSpec::new(31, 2, 1)).await;
+    let new_org = fake_okta(OrgSpec::new(32, 2, 1)).await;
+    let stack = Stack::new().await;
+    let old_user = add_user(
+        &old_org,
+        "a.smith@old.example",
+        json!({"email": "Ann@Example.com"}),
+    );
+    let old = create_with(&stack, &old_org, json!({})).await;
+    stack.sync_now(&old).await;
+    let (_, before) = get_user(&stack, &old, &old_user).await;
+    let new_user = add_user(
+        &new_org,
+        "ann@new.example",
+        json!({"email": "ann@example.com"}),
+    );
+    let new = create_with(
+        &stack,
+        &new_org,
+        json!({"adoptFrom": [old], "adoptMatch": "email"}),
+    )
+    .await;
+
+    stack.sync_now(&new).await;
+
+    let (_, after) = get_user(&stack, &new, &new_user).await;
+    assert_eq!(after["key"], before["key"]);
 }

@@ -7,10 +7,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::connector_settings::{check_user_selection, local_errors, resolve_adopt_from};
 use super::error::ApiError;
 use super::request::{optional_json, required_json, Query};
 use super::{json_response, ApiContext, ListPage};
 use crate::domain::{ApiToken, ConnectorId, OktaDomain};
+use crate::lifecycle::{AdoptMatch, Cleanup, Mapping, Scope};
 use crate::okta::{ClientOptions, OktaClient};
 use crate::records::{
     now_rfc3339, Connector, ConnectorAuth, DeletionGuard, Run, SyncMode, Trigger,
@@ -32,6 +34,16 @@ struct CreateConnector {
     #[serde(rename = "type", default)]
     connector_type: Option<String>,
     #[serde(default)]
+    scope: Option<Scope>,
+    #[serde(default)]
+    mapping: Option<Mapping>,
+    #[serde(default)]
+    cleanup: Option<Cleanup>,
+    #[serde(default)]
+    adopt_from: Option<Vec<String>>,
+    #[serde(default)]
+    adopt_match: Option<AdoptMatch>,
+    #[serde(default)]
     deletion_guard: Option<DeletionGuardInput>,
 }
 
@@ -45,11 +57,35 @@ struct UpdateConnector {
     #[serde(default)]
     api_token: Option<String>,
     #[serde(default)]
+    scope: Option<Scope>,
+    #[serde(default)]
+    mapping: Option<Mapping>,
+    #[serde(default)]
+    cleanup: Option<Cleanup>,
+    #[serde(default)]
+    adopt_from: Option<Vec<String>>,
+    #[serde(default)]
+    adopt_match: Option<AdoptMatch>,
+    #[serde(default)]
     deletion_guard: Option<DeletionGuardInput>,
 }
 
-/// `deletionGuard` in a request; a field left out keeps its current value
-/// (the default on create).
+impl UpdateConnector {
+    fn changes_nothing(&self) -> bool {
+        self.name.is_none()
+            && self.domain.is_none()
+            && self.api_token.is_none()
+            && self.scope.is_none()
+            && self.mapping.is_none()
+            && self.cleanup.is_none()
+            && self.adopt_from.is_none()
+            && self.adopt_match.is_none()
+            && self.deletion_guard.is_none()
+    }
+}
+
+/// `deletionGuard` in a request. Like the other settings objects it replaces
+/// the stored guard whole; a field left out takes its default.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DeletionGuardInput {
@@ -92,11 +128,15 @@ impl DeletionGuardInput {
         errors
     }
 
-    /// Applies the given fields to `guard`; call after `validate`.
-    fn merge_into(self, guard: DeletionGuard) -> DeletionGuard {
+    /// Builds the guard, with defaults for the fields left out; call after
+    /// `validate`.
+    fn into_guard(self) -> DeletionGuard {
+        let defaults = DeletionGuard::default();
         DeletionGuard {
-            max_share: self.max_share.unwrap_or(guard.max_share),
-            max_count: self.max_count.map_or(guard.max_count, |count| count as u64),
+            max_share: self.max_share.unwrap_or(defaults.max_share),
+            max_count: self
+                .max_count
+                .map_or(defaults.max_count, |count| count as u64),
         }
     }
 }
@@ -185,26 +225,38 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     let token = ApiToken::parse(&body.api_token)
         .map_err(|error| ApiError::invalid_field("apiToken", error));
     let kind = validate_type(body.connector_type.as_deref());
-    let guard_errors = body
-        .deletion_guard
-        .map(|guard| guard.validate())
-        .unwrap_or_default();
-    collect_errors(
-        [
-            name.as_ref().err(),
-            domain.as_ref().err(),
-            token.as_ref().err(),
-            kind.as_ref().err(),
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .chain(guard_errors)
-        .collect(),
-    )?;
-    let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
+    let adopt_from = resolve_adopt_from(
+        context,
+        body.adopt_from.as_deref().unwrap_or_default(),
+        None,
+    )
+    .await;
+    let mut errors: Vec<ApiError> = [
+        name.as_ref().err(),
+        domain.as_ref().err(),
+        token.as_ref().err(),
+        kind.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    errors.extend(local_errors(body.scope.as_ref(), body.mapping.as_ref()));
+    errors.extend(
+        body.deletion_guard
+            .map(|guard| guard.validate())
+            .unwrap_or_default(),
+    );
+    if let Err(adopt_errors) = &adopt_from {
+        errors.extend(adopt_errors.iter().cloned());
+    }
+    collect_errors(errors)?;
+    let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
+    else {
         unreachable!("collect_errors returned early for any error");
     };
+    let scope = body.scope.unwrap_or_default();
+    check_user_selection(context, &domain, token.clone(), &scope).await?;
 
     let now = now_rfc3339();
     let connector = Connector {
@@ -217,11 +269,16 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         updated_at: now,
         schedule: None,
         last_run: None,
+        scope,
+        mapping: body.mapping.unwrap_or_default(),
+        cleanup: body.cleanup.unwrap_or_default(),
+        adopt_from,
+        adopt_match: body.adopt_match.unwrap_or_default(),
+        adopted_by: None,
         deletion_guard: body
             .deletion_guard
-            .map_or_else(DeletionGuard::default, |guard| {
-                guard.merge_into(DeletionGuard::default())
-            }),
+            .map(DeletionGuardInput::into_guard)
+            .unwrap_or_default(),
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -267,14 +324,10 @@ pub async fn update(
     id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let body: UpdateConnector = required_json(request)?;
-    if body.name.is_none()
-        && body.domain.is_none()
-        && body.api_token.is_none()
-        && body.deletion_guard.is_none()
-    {
+    if body.changes_nothing() {
         return Err(ApiError::bad_request(
             "empty_update",
-            "the body changes nothing: give at least one of name, domain, apiToken, deletionGuard",
+            "the body changes nothing: give at least one of name, domain, apiToken, scope, mapping, cleanup, adoptFrom, adoptMatch, deletionGuard",
         ));
     }
     let policy = &context.services.settings.domain_policy;
@@ -291,23 +344,34 @@ pub async fn update(
         .map(ApiToken::parse)
         .transpose()
         .map_err(|error| ApiError::invalid_field("apiToken", error));
-    let guard_errors = body
-        .deletion_guard
-        .map(|guard| guard.validate())
-        .unwrap_or_default();
-    collect_errors(
-        [
-            name.as_ref().err(),
-            domain.as_ref().err(),
-            token.as_ref().err(),
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .chain(guard_errors)
-        .collect(),
-    )?;
-    let (Ok(name), Ok(domain), Ok(token)) = (name, domain, token) else {
+    let own_id = parse_id(id)?;
+    let adopt_from = match &body.adopt_from {
+        Some(ids) => resolve_adopt_from(context, ids, Some(&own_id))
+            .await
+            .map(Some),
+        None => Ok(None),
+    };
+    let mut errors: Vec<ApiError> = [
+        name.as_ref().err(),
+        domain.as_ref().err(),
+        token.as_ref().err(),
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .collect();
+    errors.extend(local_errors(body.scope.as_ref(), body.mapping.as_ref()));
+    errors.extend(
+        body.deletion_guard
+            .map(|guard| guard.validate())
+            .unwrap_or_default(),
+    );
+    if let Err(adopt_errors) = &adopt_from {
+        errors.extend(adopt_errors.iter().cloned());
+    }
+    collect_errors(errors)?;
+    let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
+    else {
         unreachable!("collect_errors returned early for any error");
     };
 
@@ -318,8 +382,35 @@ pub async fn update(
     if let Some(domain) = domain {
         connector.domain = domain;
     }
+    // A new selection, domain or token is checked against Okta before it
+    // is stored; each object sent replaces the stored one whole.
+    let scope = body.scope.unwrap_or_else(|| connector.scope.clone());
+    let selection_changed = scope.user_filter != connector.scope.user_filter
+        || scope.user_search != connector.scope.user_search
+        || body.domain.is_some()
+        || token.is_some();
+    if selection_changed && (scope.user_filter.is_some() || scope.user_search.is_some()) {
+        let check_token = match &token {
+            Some(token) => token.clone(),
+            None => context.services.tokens.read(&connector.id).await?,
+        };
+        check_user_selection(context, &connector.domain, check_token, &scope).await?;
+    }
+    connector.scope = scope;
+    if let Some(mapping) = body.mapping {
+        connector.mapping = mapping;
+    }
+    if let Some(cleanup) = body.cleanup {
+        connector.cleanup = cleanup;
+    }
+    if let Some(adopt_from) = adopt_from {
+        connector.adopt_from = adopt_from;
+    }
+    if let Some(adopt_match) = body.adopt_match {
+        connector.adopt_match = adopt_match;
+    }
     if let Some(guard) = body.deletion_guard {
-        connector.deletion_guard = guard.merge_into(connector.deletion_guard);
+        connector.deletion_guard = guard.into_guard();
     }
     if let Some(token) = &token {
         context

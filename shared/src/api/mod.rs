@@ -7,6 +7,7 @@
 // boxing.
 #![allow(clippy::result_large_err)]
 
+mod connector_settings;
 mod connectors;
 mod cursor;
 mod error;

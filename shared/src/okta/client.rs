@@ -93,6 +93,25 @@ pub struct OktaClient {
     stats: Arc<CallStats>,
 }
 
+/// An admin's expression that selects the users a connector mirrors.
+#[derive(Debug, Clone, Copy)]
+pub enum UserSelection<'a> {
+    /// Okta `filter`: consistent, limited attributes.
+    Filter(&'a str),
+    /// Okta `search`: any profile attribute, eventually consistent.
+    Search(&'a str),
+}
+
+impl<'a> UserSelection<'a> {
+    /// The query parameter's name and value.
+    pub fn parameter(&self) -> (&'static str, &'a str) {
+        match self {
+            Self::Filter(expression) => ("filter", expression),
+            Self::Search(expression) => ("search", expression),
+        }
+    }
+}
+
 /// One page of a list and the link to the next one.
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -167,6 +186,33 @@ impl OktaClient {
                 ("filter", format!("lastUpdated gt \"{since}\"")),
             ],
         )
+    }
+
+    /// First page of the users an admin's `filter` or `search` expression
+    /// selects, limited to those changed after `since` when given. Okta
+    /// returns DEPROVISIONED users to any filtered or searched list.
+    pub fn users_selected(&self, selection: &UserSelection<'_>, since: Option<&str>) -> Url {
+        let (name, expression) = selection.parameter();
+        let expression = match since {
+            Some(since) => format!("({expression}) and lastUpdated gt \"{since}\""),
+            None => expression.to_owned(),
+        };
+        self.url(
+            "/api/v1/users",
+            &[("limit", USERS_PAGE_SIZE.to_string()), (name, expression)],
+        )
+    }
+
+    /// Asks Okta for one user matching an admin's expression, so Okta's own
+    /// parser checks it (E0000053 for a filter, E0000031 for a search).
+    pub async fn try_user_selection(&self, selection: &UserSelection<'_>) -> Result<(), OktaError> {
+        let (name, expression) = selection.parameter();
+        let url = self.url(
+            "/api/v1/users",
+            &[("limit", "1".into()), (name, expression.to_owned())],
+        );
+        self.get_page::<OktaUser>(url, "users").await?;
+        Ok(())
     }
 
     /// First page of the groups whose profile or membership changed after

@@ -8,8 +8,8 @@ mod link;
 mod model;
 
 pub use client::{
-    CallCounts, CallStats, ClientOptions, OktaClient, Page, GROUPS_PAGE_SIZE, MEMBERS_PAGE_SIZE,
-    USERS_PAGE_SIZE,
+    CallCounts, CallStats, ClientOptions, OktaClient, Page, UserSelection, GROUPS_PAGE_SIZE,
+    MEMBERS_PAGE_SIZE, USERS_PAGE_SIZE,
 };
 pub use error::OktaError;
 pub use governor::{Governor, GovernorSettings};

@@ -30,25 +30,66 @@ impl Store {
     /// Only these attributes change, so a schedule or run summary written by
     /// another request at the same time is kept.
     pub async fn update_connector_settings(&self, connector: &Connector) -> Result<(), StoreError> {
-        let domain = serde_dynamo::to_attribute_value(&connector.domain)
-            .map_err(|error| StoreError::corrupt("connector domain", error))?;
-        let guard = serde_dynamo::to_attribute_value(connector.deletion_guard)
-            .map_err(|error| StoreError::corrupt("connector deletion guard", error))?;
-        self.client
+        let value = |what: &str, value: Result<AttributeValue, serde_dynamo::Error>| {
+            value.map_err(|error| StoreError::corrupt(format!("connector {what}"), error))
+        };
+        let domain = value(
+            "domain",
+            serde_dynamo::to_attribute_value(&connector.domain),
+        )?;
+        let scope = value("scope", serde_dynamo::to_attribute_value(&connector.scope))?;
+        let mapping = value(
+            "mapping",
+            serde_dynamo::to_attribute_value(&connector.mapping),
+        )?;
+        let cleanup = value(
+            "cleanup",
+            serde_dynamo::to_attribute_value(connector.cleanup),
+        )?;
+        let adopt_match = value(
+            "adoptMatch",
+            serde_dynamo::to_attribute_value(connector.adopt_match),
+        )?;
+        let guard = value(
+            "deletionGuard",
+            serde_dynamo::to_attribute_value(connector.deletion_guard),
+        )?;
+        let mut expression = "SET #name = :name, #domain = :domain, updatedAt = :updated, \
+             #scope = :scope, #mapping = :mapping, #cleanup = :cleanup, adoptMatch = :adoptMatch, \
+             deletionGuard = :guard"
+            .to_owned();
+        let mut request = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(CONNECTOR_PK))
             .key("sk", s(connector.id.as_str()))
-            .update_expression(
-                "SET #name = :name, #domain = :domain, deletionGuard = :guard, updatedAt = :updated",
-            )
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#domain", "domain")
+            .expression_attribute_names("#scope", "scope")
+            .expression_attribute_names("#mapping", "mapping")
+            .expression_attribute_names("#cleanup", "cleanup")
             .expression_attribute_values(":name", s(&connector.name))
             .expression_attribute_values(":domain", domain)
-            .expression_attribute_values(":guard", guard)
             .expression_attribute_values(":updated", s(&connector.updated_at))
+            .expression_attribute_values(":scope", scope)
+            .expression_attribute_values(":mapping", mapping)
+            .expression_attribute_values(":cleanup", cleanup)
+            .expression_attribute_values(":adoptMatch", adopt_match)
+            .expression_attribute_values(":guard", guard);
+        if connector.adopt_from.is_empty() {
+            expression.push_str(" REMOVE adoptFrom");
+        } else {
+            let adopt_from = value(
+                "adoptFrom",
+                serde_dynamo::to_attribute_value(&connector.adopt_from),
+            )?;
+            expression.push_str(", adoptFrom = :adoptFrom");
+            request = request.expression_attribute_values(":adoptFrom", adopt_from);
+        }
+        request
+            .update_expression(expression)
             .send()
             .await
             .map_err(|error| match error.as_service_error() {

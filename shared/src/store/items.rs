@@ -138,7 +138,7 @@ impl Store {
                     if index.is_some() { "gsi1pk" } else { "pk" },
                 )
                 .expression_attribute_values(":pk", s(pk))
-                .projection_expression(projection)
+                .set_projection_expression((!projection.is_empty()).then(|| projection.to_owned()))
                 .set_index_name(index.map(str::to_owned))
                 .set_exclusive_start_key(start.take());
             for (placeholder, name) in names {

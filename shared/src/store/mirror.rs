@@ -16,6 +16,7 @@ use super::items::{get_n, get_s, n, opt_s, require_s, s, Filter, PagedQuery};
 use super::keys::{groups_of_pk, groups_pk, lease_pk, members_pk, runs_pk, users_pk};
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
+use crate::lifecycle::MirroredFields;
 use crate::okta::{OktaGroup, OktaUser};
 use crate::records::{GroupRecord, MemberRecord, UserRecord};
 
@@ -78,6 +79,17 @@ pub fn group_hash(group: &OktaGroup, member_count: u64) -> String {
     ]))
 }
 
+/// Digest of a user and the fields mapping rules made from it, so a change
+/// of the rules rewrites the users whose fields it changes. Without rules it
+/// equals `user_hash`, so adding this did not rewrite existing mirrors.
+pub fn mapped_user_hash(user: &OktaUser, fields: Option<&MirroredFields>) -> String {
+    let plain = user_hash(user);
+    match fields {
+        None => plain,
+        Some(fields) => digest(&serde_json::json!([plain, fields])),
+    }
+}
+
 fn digest(value: &Value) -> String {
     let bytes = Sha256::digest(value.to_string().as_bytes());
     bytes[..16]
@@ -87,24 +99,30 @@ fn digest(value: &Value) -> String {
 }
 
 impl Store {
-    pub fn user_item(connector_id: &ConnectorId, user: &OktaUser, entry: &UserIndexEntry) -> Item {
-        let profile = |name: &str| {
-            user.profile
-                .get(name)
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        };
+    /// The mirror item of a user, with the fields mapping rules produced.
+    pub fn user_item(
+        connector_id: &ConnectorId,
+        user: &OktaUser,
+        fields: &MirroredFields,
+        entry: &UserIndexEntry,
+    ) -> Item {
         let mut item = Item::new();
         item.insert("pk".into(), s(users_pk(connector_id)));
         item.insert("sk".into(), s(&user.id));
         item.insert("id".into(), s(&user.id));
         item.insert("key".into(), s(&entry.key));
         item.insert("status".into(), s(&user.status));
-        item.insert("login".into(), opt_s(&profile("login")));
-        item.insert("email".into(), opt_s(&profile("email")));
-        item.insert("firstName".into(), opt_s(&profile("firstName")));
-        item.insert("lastName".into(), opt_s(&profile("lastName")));
-        item.insert("displayName".into(), opt_s(&profile("displayName")));
+        item.insert("login".into(), opt_s(&fields.login));
+        item.insert("email".into(), opt_s(&fields.email));
+        item.insert("firstName".into(), opt_s(&fields.first_name));
+        item.insert("lastName".into(), opt_s(&fields.last_name));
+        item.insert("displayName".into(), opt_s(&fields.display_name));
+        if !fields.attributes.is_empty() {
+            item.insert(
+                "attributesJson".into(),
+                s(Value::Object(fields.attributes.clone()).to_string()),
+            );
+        }
         item.insert(
             "profileJson".into(),
             s(Value::Object(user.profile.clone()).to_string()),
@@ -186,7 +204,7 @@ impl Store {
             .query_all(
                 None,
                 &users_pk(connector_id),
-                "sk, #hash, #key, firstSyncedAt, removedAt",
+                "sk, #hash, #key, firstSyncedAt, removedAt, leftAt",
                 &[("#hash", "hash"), ("#key", "key")],
             )
             .await?;
@@ -197,7 +215,9 @@ impl Store {
                     hash: get_s(&item, "hash").unwrap_or_default(),
                     key: require_s(&item, "key")?,
                     first_synced_at: require_s(&item, "firstSyncedAt")?,
-                    removed: item.contains_key("removedAt"),
+                    // Users kept under the `keep` cleanup policy count as
+                    // handled, so later runs do not remove them again.
+                    removed: item.contains_key("removedAt") || item.contains_key("leftAt"),
                 };
                 Ok((require_s(&item, "sk")?, entry))
             })
@@ -549,6 +569,12 @@ fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
         password_changed: get_s(item, "passwordChanged"),
         first_synced_at: require_s(item, "firstSyncedAt")?,
         removed_at: get_s(item, "removedAt"),
+        left_at: get_s(item, "leftAt"),
+        attributes: match get_s(item, "attributesJson") {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|error| StoreError::corrupt("attributesJson", error))?,
+            None => Map::new(),
+        },
         groups: None,
     })
 }

@@ -19,6 +19,7 @@ mod connectors;
 mod diff;
 mod items;
 mod mirror;
+mod removal;
 mod runs;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -28,8 +29,10 @@ pub use batch::BATCH_WRITE_MAX;
 pub use changes::{Change, ChangeAction, ChangeObject, ChangePosition, CHANGE_SHARDS};
 pub use diff::{changed_group_attributes, changed_user_attributes};
 pub use mirror::{
-    group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
+    group_hash, mapped_user_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter,
+    UserIndexEntry,
 };
+pub use removal::{OWNED_USER_ATTRIBUTES, REMOVED_STATUS};
 pub use runs::{Checkpoint, LeaseOutcome, SyncState};
 
 use crate::domain::ConnectorId;

@@ -30,13 +30,16 @@ use futures::StreamExt;
 
 use aws_sdk_dynamodb::types::WriteRequest;
 
+use super::policy::SyncPolicy;
 use super::progress::ProgressReporter;
-use super::removals::{apply_user_removals, removal_action};
+use super::removals::{removal_changes, remove_and_log};
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::okta::{OktaClient, OktaError, OktaGroup, OktaUser};
 use crate::records::{now_rfc3339, Approval, Connector, RunCounts};
-use crate::store::{changed_group_attributes, changed_user_attributes, group_hash, user_hash};
+use crate::store::{
+    changed_group_attributes, changed_user_attributes, group_hash, mapped_user_hash,
+};
 use crate::store::{Change, ChangeAction, GroupIndexEntry, Store, UserIndexEntry};
 
 /// Member lists fetched at once. The governor caps requests in flight too.
@@ -90,6 +93,8 @@ pub struct Engine<'a> {
     pub store: &'a Store,
     pub okta: &'a OktaClient,
     pub progress: &'a ProgressReporter,
+    /// The connector's scope, mapping, cleanup and adoption settings.
+    pub policy: &'a SyncPolicy,
     /// Computes and logs the changes without writing the mirror.
     pub dry_run: bool,
 }
@@ -162,16 +167,34 @@ impl Engine<'_> {
         );
         self.progress.set_expected_users(user_index.len() as u64);
 
+        self.policy.forget_adopted(&user_index);
+
         match plan {
             Plan::Full => {
-                let first_page = self.okta.users_first_page();
-                let users = self.sync_users(first_page, &mut user_index, counts).await?;
-                let groups = self.list_groups(self.okta.groups_first_page()).await?;
+                let (listed_groups, required) = self.required_members(warnings).await?;
+                let first_page = self.policy.users_first_page(self.okta, None);
+                let users = self
+                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
+                    .await?;
+                let groups = match listed_groups {
+                    Some(groups) => groups,
+                    None => self.list_groups(self.okta.groups_first_page()).await?,
+                };
+                let groups = self.policy.mirrored_groups(groups);
                 let seen_groups: HashSet<String> =
                     groups.iter().map(|group| group.id.clone()).collect();
+                let allowed = self.policy.member_allowlist(&user_index);
                 let sources = |_: &OktaGroup| MemberSource::Fetch;
                 let outcome = self
-                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
+                    .sync_groups(
+                        groups,
+                        &group_index,
+                        sources,
+                        allowed.as_ref(),
+                        resume,
+                        counts,
+                        warnings,
+                    )
                     .await?;
                 if outcome != Outcome::Finished {
                     return Ok(outcome);
@@ -186,24 +209,64 @@ impl Engine<'_> {
                 Ok(Outcome::Finished)
             }
             Plan::Incremental { since } => {
-                let first_page = self.okta.users_changed_since(since);
-                let users = self.sync_users(first_page, &mut user_index, counts).await?;
+                let (_, required) = self.required_members(warnings).await?;
+                let first_page = self.policy.users_first_page(self.okta, Some(since));
+                let users = self
+                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
+                    .await?;
                 let groups = self
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
+                let groups = self.policy.mirrored_groups(groups);
+                let allowed = self.policy.member_allowlist(&user_index);
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
-                    .await
+                self.sync_groups(
+                    groups,
+                    &group_index,
+                    sources,
+                    allowed.as_ref(),
+                    resume,
+                    counts,
+                    warnings,
+                )
+                .await
             }
         }
     }
 
+    /// With required groups set, lists every group and reads the required
+    /// groups' members: only they are in scope. Returns the group list too,
+    /// so a full run does not list groups twice. A required group whose
+    /// members cannot be read fails the run, because guessing the scope
+    /// could remove users who are in it.
+    async fn required_members(
+        &self,
+        warnings: &mut Vec<String>,
+    ) -> Result<(Option<Vec<OktaGroup>>, Option<HashSet<String>>), SyncError> {
+        if !self.policy.requires_groups() {
+            return Ok((None, None));
+        }
+        let groups = self.list_groups(self.okta.groups_first_page()).await?;
+        let mut members = HashSet::new();
+        for group in self.policy.required_groups(&groups, warnings)? {
+            members.extend(self.fetch_members(&group.id).await?);
+        }
+        tracing::info!(
+            connector_id = %self.connector_id,
+            users_in_scope = members.len(),
+            "read the members of the required groups"
+        );
+        Ok((Some(groups), Some(members)))
+    }
+
     /// Pages through users from `first_page` and writes the new and changed
-    /// ones.
+    /// ones that are in scope: members of a required group (when `required`
+    /// is given) that no mapping rule leaves out.
     async fn sync_users(
         &self,
         first_page: reqwest::Url,
         index: &mut HashMap<String, UserIndexEntry>,
+        required: Option<&HashSet<String>>,
         counts: &mut RunCounts,
     ) -> Result<UsersRead, SyncError> {
         self.progress.phase("users");
@@ -218,11 +281,19 @@ impl Engine<'_> {
             let mut changes = Vec::new();
             let mut updated: Vec<(&OktaUser, bool)> = Vec::new();
             for user in &page.items {
-                if !seen.insert(user.id.clone()) {
+                if seen.contains(&user.id) {
                     continue;
                 }
+                let in_required = required.is_none_or(|members| members.contains(&user.id));
+                let fields = self.policy.map_user(user).filter(|_| in_required);
+                let Some(fields) = fields else {
+                    counts.users.out_of_scope += 1;
+                    continue;
+                };
+                seen.insert(user.id.clone());
                 counts.users.seen += 1;
-                let hash = user_hash(user);
+                let hash = mapped_user_hash(user, self.policy.maps_fields().then_some(&fields));
+                let mut foreign = None;
                 let entry = match index.get(&user.id) {
                     Some(existing) if existing.hash == hash && !existing.removed => {
                         counts.users.unchanged += 1;
@@ -245,15 +316,29 @@ impl Engine<'_> {
                             &user.id,
                             login_of(user),
                         ));
-                        UserIndexEntry {
-                            hash,
-                            key: uuid::Uuid::new_v4().to_string(),
-                            first_synced_at: now.clone(),
-                            removed: false,
+                        match self.policy.adopt(&fields) {
+                            Some(adopted) => {
+                                foreign = Some(adopted.foreign);
+                                UserIndexEntry {
+                                    hash,
+                                    key: adopted.key,
+                                    first_synced_at: adopted.first_synced_at,
+                                    removed: false,
+                                }
+                            }
+                            None => UserIndexEntry {
+                                hash,
+                                key: uuid::Uuid::new_v4().to_string(),
+                                first_synced_at: now.clone(),
+                                removed: false,
+                            },
                         }
                     }
                 };
-                let item = Store::user_item(self.connector_id, user, &entry);
+                let mut item = Store::user_item(self.connector_id, user, &fields, &entry);
+                if let Some(foreign) = foreign {
+                    item.extend(foreign);
+                }
                 writes.push(Store::put_request(item)?);
                 index.insert(user.id.clone(), entry);
             }
@@ -331,6 +416,7 @@ impl Engine<'_> {
         groups: Vec<OktaGroup>,
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
+        allowed: Option<&HashSet<String>>,
         resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
@@ -360,7 +446,7 @@ impl Engine<'_> {
             .map(|group| {
                 let source = source_of(&group);
                 let is_new = !index.contains_key(&group.id);
-                self.sync_members(group, source, is_new)
+                self.sync_members(group, source, allowed, is_new)
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
@@ -460,12 +546,14 @@ impl Engine<'_> {
     }
 
     /// Finds one group's members and writes the difference to the mirror.
-    /// A 403 (the token's admin role does not cover the group) keeps the
-    /// members the mirror has and becomes a warning on the run.
+    /// Members outside `allowed` (when given) are left out. A 403 (the
+    /// token's admin role does not cover the group) keeps the members the
+    /// mirror has and becomes a warning on the run.
     async fn sync_members(
         &self,
         group: OktaGroup,
         source: MemberSource<'_>,
+        allowed: Option<&HashSet<String>>,
         is_new: bool,
     ) -> Result<GroupOutcome, SyncError> {
         let known = match &source {
@@ -481,7 +569,7 @@ impl Engine<'_> {
             }
             _ => self.store.member_ids(self.connector_id, &group.id).await?,
         };
-        let current = match source {
+        let mut current = match source {
             MemberSource::Everyone { created } => {
                 let mut current = known.clone();
                 current.extend(created.iter().cloned());
@@ -495,6 +583,9 @@ impl Engine<'_> {
                 Err(error) => return Err(error.into()),
             },
         };
+        if let Some(allowed) = allowed {
+            current.retain(|user_id| allowed.contains(user_id));
+        }
 
         let mut writes = Vec::new();
         let mut changes = Vec::new();
@@ -596,8 +687,7 @@ impl Engine<'_> {
             self.hold_user_removals(&gone_users, seen.mirrored_users, approval)
                 .await?;
         } else {
-            self.remove_users(&gone_users, &now).await?;
-            counts.users.removed = gone_users.len() as u64;
+            self.remove_users(&gone_users, counts).await?;
         }
 
         group_index.retain(|id, entry| !entry.removed && !seen.groups.contains(id));
@@ -630,18 +720,22 @@ impl Engine<'_> {
 
     /// Removes users through the cleanup policy, a batch at a time; a dry
     /// run only logs what the policy would do.
-    async fn remove_users(&self, user_ids: &[String], now: &str) -> Result<(), SyncError> {
+    async fn remove_users(
+        &self,
+        user_ids: &[String],
+        counts: &mut RunCounts,
+    ) -> Result<(), SyncError> {
+        let cleanup = self.policy.cleanup;
         for batch in user_ids.chunks(REMOVAL_BATCH) {
-            let changes = if self.dry_run {
-                let action = removal_action(self.connector);
-                batch
-                    .iter()
-                    .map(|id| Change::user(ChangeAction::Removed, id, None).with_removal(action))
-                    .collect()
-            } else {
-                apply_user_removals(self.store, self.connector, batch, now).await?
-            };
-            self.record(changes).await?;
+            if self.dry_run {
+                self.record(removal_changes(batch, cleanup)).await?;
+                counts.users.removed += batch.len() as u64;
+                continue;
+            }
+            let removed =
+                remove_and_log(self.store, self.connector_id, self.run_id, batch, cleanup).await?;
+            counts.users.removed += removed.users;
+            counts.memberships.removed += removed.memberships;
         }
         Ok(())
     }

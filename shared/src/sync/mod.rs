@@ -5,6 +5,7 @@
 mod approval;
 mod engine;
 mod event;
+mod policy;
 mod progress;
 mod removals;
 
@@ -13,8 +14,8 @@ use std::time::Instant;
 pub use approval::{approve, discard, ApprovalError};
 pub use engine::Plan;
 pub use event::{Incoming, SyncAction, SyncEvent};
+pub use policy::{apply_user_removals, RemovalCounts, SyncPolicy};
 pub use progress::ProgressReporter;
-pub use removals::{apply_user_removals, removal_action};
 
 use crate::domain::{ConnectorId, DomainPolicy, InvalidValue};
 use crate::okta::{ClientOptions, OktaClient, OktaError};
@@ -53,6 +54,8 @@ pub enum SyncError {
     PurgeWaiting(String),
     #[error("the run reached its function's deadline and could not queue its continuation: {0}")]
     Continuation(String),
+    #[error("the connector's settings cannot be applied: {0}")]
+    Settings(String),
 }
 
 impl SyncError {
@@ -67,6 +70,7 @@ impl SyncError {
             Self::ConnectorDeleted => "connector_deleted".into(),
             Self::PurgeWaiting(_) => "purge_waiting".into(),
             Self::Continuation(_) => "continuation_failed".into(),
+            Self::Settings(_) => "invalid_settings".into(),
         }
     }
 }
@@ -374,6 +378,11 @@ async fn execute(
         (SyncMode::Full, _) => Plan::Full,
     };
 
+    // Adoption happens on the connector's first successful sync: until one
+    // finishes there is no watermark, so a failed first run adopts again.
+    let adopting = state.watermark.is_none() && !connector.adopt_from.is_empty();
+    let policy = SyncPolicy::load(&deps.store, connector, adopting).await?;
+
     let reporter = ProgressReporter::new(
         deps.store.clone(),
         connector.id.clone(),
@@ -389,6 +398,7 @@ async fn execute(
         okta: &okta,
         progress: &reporter,
         dry_run: run.dry_run,
+        policy: &policy,
     };
     let resume = engine::Resume {
         groups_done: checkpoint
@@ -420,12 +430,36 @@ async fn execute(
         Plan::Full => Some(now_rfc3339()),
         Plan::Incremental { .. } => state.last_full_at,
     };
+    if adopting {
+        record_adoption(deps, connector, run).await?;
+    }
     let next = crate::store::SyncState {
         watermark: Some(watermark),
         last_full_at,
     };
     deps.store.put_sync_state(&connector.id, &next).await?;
     Ok(engine::Outcome::Finished)
+}
+
+/// Reports on the Run which users of the adopted connectors this connector
+/// took over, and points those connectors to this one.
+async fn record_adoption(
+    deps: &SyncDeps,
+    connector: &Connector,
+    run: &mut Run,
+) -> Result<(), SyncError> {
+    let report = policy::adoption_report(&deps.store, connector).await?;
+    for source in &connector.adopt_from {
+        deps.store.set_adopted_by(source, &connector.id).await?;
+    }
+    tracing::info!(
+        connector_id = %connector.id,
+        adopted = report.adopted,
+        unmatched = report.unmatched_count,
+        "adopted users of earlier connectors"
+    );
+    run.adoption = Some(report);
+    Ok(())
 }
 
 /// Saves a paused run's checkpoint, hands its lease to the continuation and

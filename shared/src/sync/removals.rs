@@ -1,39 +1,39 @@
-//! What happens to users who left Okta. Both a run and the approval of held
-//! removals go through `apply_user_removals`, so the two stay the same.
+//! User removals with their change log entries. A run and the approval of
+//! held removals both go through `remove_and_log`, so the two stay the same.
 
+use super::policy::{apply_user_removals, RemovalCounts};
 use super::SyncError;
-use crate::records::Connector;
+use crate::domain::ConnectorId;
+use crate::lifecycle::Cleanup;
 use crate::store::{Change, ChangeAction, Store};
 
-/// The cleanup action this module applies: the user keeps their item,
-/// marked with `removedAt`.
-const DISABLE: &str = "disable";
-
-/// Names the action `apply_user_removals` takes for this connector, for the
-/// change log of a dry run, which removes nothing.
-pub fn removal_action(_connector: &Connector) -> &'static str {
-    DISABLE
+/// Change log entries for users the cleanup policy removes, naming the
+/// action (`disable`, `delete`, `anonymize` or `keep`).
+pub fn removal_changes(user_ids: &[String], cleanup: Cleanup) -> Vec<Change> {
+    let action = serde_json::to_value(cleanup.on_removal)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    user_ids
+        .iter()
+        .map(|id| Change::user(ChangeAction::Removed, id, None).with_removal(action.clone()))
+        .collect()
 }
 
-/// Applies the connector's cleanup to users who left Okta, and returns one
-/// change log entry per user naming the action taken.
-// NOTE: every user is disabled (marked `removedAt`); cleanup policies that
-// delete or anonymize are meant to extend this function.
-pub async fn apply_user_removals(
+/// Applies the cleanup policy to users who left and logs each removal in
+/// the run's change log.
+// NOTE: memberships that the policy drops along with the users are counted
+// on the Run but get no change log entries of their own.
+pub async fn remove_and_log(
     store: &Store,
-    connector: &Connector,
+    connector_id: &ConnectorId,
+    run_id: &str,
     user_ids: &[String],
-    removed_at: &str,
-) -> Result<Vec<Change>, SyncError> {
-    let users_partition = Store::users_partition(&connector.id);
+    cleanup: Cleanup,
+) -> Result<RemovalCounts, SyncError> {
+    let counts = apply_user_removals(store, connector_id, user_ids, cleanup).await?;
     store
-        .mark_removed(users_partition, user_ids, removed_at)
+        .write_changes(connector_id, run_id, &removal_changes(user_ids, cleanup))
         .await?;
-    Ok(user_ids
-        .iter()
-        .map(|user_id| {
-            Change::user(ChangeAction::Removed, user_id, None)
-                .with_removal(removal_action(connector))
-        })
-        .collect())
+    Ok(counts)
 }
