@@ -50,8 +50,8 @@ pub struct Connector {
 
 /// Limits on the users one run may remove before an admin must approve.
 /// A run that would remove more than `max_count` users, or more than
-/// `max_share` of the mirrored users that are not removed yet, holds those
-/// removals (run status `needs_approval`).
+/// `max_share` of the mirrored users that are not removed yet, keeps those
+/// removals back (run status `needs_approval`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionGuard {

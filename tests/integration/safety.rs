@@ -15,15 +15,15 @@ async fn fake_okta(spec: OrgSpec) -> FakeOkta {
         .expect("fake Okta started")
 }
 
-/// The partition key of a row of `Stack::dump_table`.
+/// Returns the partition key of a row of `Stack::dump_table`.
 fn pk_of(row: &str) -> &str {
     let start = row.find("\"pk\": S(\"").map(|at| at + 9).unwrap_or(0);
     let end = row[start..].find('"').map_or(row.len(), |len| start + len);
     &row[start..end]
 }
 
-/// Mirror items (users, groups, memberships) and the sync state that holds
-/// the incremental watermark.
+/// Reads the mirror items (users, groups, memberships) and the sync state,
+/// which contains the incremental watermark.
 async fn mirror_and_state(stack: &Stack) -> Vec<String> {
     stack
         .dump_table()

@@ -506,8 +506,8 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     json_response(StatusCode::OK, &body)
 }
 
-/// Queues a sync (full unless the body asks for incremental, and a dry run
-/// if it says so): writes the `queued` Run and the connector's lease
+/// Queues a sync (full unless the body requests incremental, and a dry run
+/// if it sets `dryRun`): writes the `queued` Run and the connector's lease
 /// together, sends the run to the sync function, and answers 202 at once.
 pub async fn start_sync(
     context: &ApiContext,

@@ -6,7 +6,7 @@
 //!   `"group#id"` or `"membership#groupId#userId"`. The shard (0 to 7) is
 //!   taken from a digest of the sort key, so a large run's log spreads its
 //!   writes over eight partitions instead of one. The sort key is fixed by
-//!   the object, so a continuation that sees the same change again
+//!   the object, so a continuation that meets the same change again
 //!   overwrites its item instead of adding a second one.
 //! - held removal: `pk = "c#cid#held#runId"`, `sk = userId`.
 //! - pending hold: `pk = "c#cid"`, `sk = "pending-approval"`.
@@ -86,7 +86,7 @@ pub struct Change {
     /// `status`, and profile attributes as `profile.<name>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
-    /// What the cleanup policy did to a removed user (for example `disable`).
+    /// Cleanup action taken on a removed user (for example `disable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removal: Option<String>,
 }
@@ -158,8 +158,8 @@ fn shard_of(sort_key: &str) -> u32 {
     u32::from(digest[0]) % CHANGE_SHARDS
 }
 
-/// Where a page of a change log continues: the shard and the sort key of
-/// the last item returned. Written into page cursors as `shard:sortKey`.
+/// Position after which a page of a change log continues: the shard and
+/// the sort key of the last item returned. Written into page cursors as `shard:sortKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangePosition {
     pub shard: u32,

@@ -99,7 +99,7 @@ pub struct Engine<'a> {
     pub dry_run: bool,
 }
 
-/// What a run reports besides its counts.
+/// Outputs of a run besides its counts.
 pub struct Report<'r> {
     pub counts: &'r mut RunCounts,
     pub warnings: &'r mut Vec<String>,
@@ -783,7 +783,7 @@ impl Engine<'_> {
     }
 }
 
-/// What a full run saw, for deciding what to remove.
+/// Users and groups a full run saw, for deciding what to remove.
 struct Seen<'a> {
     users: &'a HashSet<String>,
     groups: &'a HashSet<String>,
