@@ -404,3 +404,30 @@ pub struct MemberRecord {
     pub login: Option<String>,
     pub status: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_exceeded_by_share_or_count() {
+        let guard = DeletionGuard::default();
+
+        assert!(!guard.is_exceeded(0, 0));
+        assert!(!guard.is_exceeded(10, 100), "10% is not more than 10%");
+        assert!(guard.is_exceeded(11, 100));
+        assert!(!guard.is_exceeded(500, 10_000));
+        assert!(guard.is_exceeded(501, 100_000));
+    }
+
+    #[test]
+    fn guard_share_one_allows_every_removal() {
+        let guard = DeletionGuard {
+            max_share: 1.0,
+            max_count: 1_000,
+        };
+
+        assert!(!guard.is_exceeded(50, 50));
+        assert!(guard.is_exceeded(1_001, 1_001));
+    }
+}

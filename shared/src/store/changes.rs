@@ -484,3 +484,35 @@ impl Store {
         Ok(deleted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_round_trips() {
+        let position = ChangePosition {
+            shard: 3,
+            after: "membership#00g1#00u2".into(),
+        };
+
+        let decoded = ChangePosition::decode(&position.encode());
+
+        assert_eq!(decoded, Some(position));
+    }
+
+    #[test]
+    fn position_rejects_unknown_shard() {
+        assert_eq!(ChangePosition::decode("8:user#00u1"), None);
+        assert_eq!(ChangePosition::decode("user#00u1"), None);
+    }
+
+    #[test]
+    fn changes_spread_over_every_shard() {
+        let shards: std::collections::BTreeSet<u32> = (0..200)
+            .map(|index| shard_of(&format!("user#00u{index}")))
+            .collect();
+
+        assert_eq!(shards.len(), CHANGE_SHARDS as usize);
+    }
+}

@@ -79,6 +79,10 @@ async fn decide(
     if let LeaseOutcome::HeldBy(holder) = lease {
         return Err(ApprovalError::Busy { holder });
     }
+    // NOTE: the decision is applied inside the API request, so a hold of tens
+    // of thousands of users may outlast API Gateway's 29-second limit. Held
+    // items are deleted as they are applied, so approving again after the
+    // lease lapses (5 minutes) continues with the rest.
     let result = apply_decision(store, connector, run_id, decision, &owner).await;
     store.release_lease(&connector.id, run_id).await?;
     result
