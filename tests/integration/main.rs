@@ -6,6 +6,7 @@ mod bad_input;
 mod e2e;
 mod infra;
 mod lifecycle;
+mod safety;
 mod schedules;
 mod secrets;
 mod sync;
