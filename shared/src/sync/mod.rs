@@ -397,8 +397,8 @@ async fn execute(
         store: &deps.store,
         okta: &okta,
         progress: &reporter,
-        policy: &policy,
         dry_run: run.dry_run,
+        policy: &policy,
     };
     let resume = engine::Resume {
         groups_done: checkpoint
