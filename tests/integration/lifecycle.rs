@@ -560,11 +560,14 @@ async fn cleanup_actions_apply() {
         ("disable", true),
     ] {
         let cleanup = json!({"onRemoval": action, "dropMemberships": drop});
-        // Any removal from this three-user org exceeds the default deletion
-        // guard, so the guard is turned off here.
-        let settings =
-            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1}});
-        let id = create_with(&stack, &okta, settings).await;
+        // The guard would hold 2 removals of 3 users; these tests check the
+        // cleanup, so it lets every removal through.
+        let id = create_with(
+            &stack,
+            &okta,
+            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1.0}}),
+        )
+        .await;
         stack.sync_now(&id).await;
         connectors.insert((action, drop), id);
     }
@@ -652,8 +655,11 @@ async fn anonymized_user_restored_on_return() {
     let connector = create_with(
         &stack,
         &okta,
-        // The only user's removal would exceed the default deletion guard.
-        json!({"scope": {"requiredGroups": [staff]}, "cleanup": {"onRemoval": "anonymize"}, "deletionGuard": {"maxShare": 1}}),
+        json!({
+            "scope": {"requiredGroups": [staff]},
+            "cleanup": {"onRemoval": "anonymize"},
+            "deletionGuard": {"maxShare": 1.0},
+        }),
     )
     .await;
     stack.sync_now(&connector).await;
@@ -722,7 +728,7 @@ async fn adoption_across_orgs_keeps_keys() {
     let (_, old_carol_user) = get_user(&stack, &old, &old_carol).await;
 
     let new_alice = add_user(&new_org, "Alice@Example.com", json!({}));
-    // The new org knows Carol by a login without a domain; a mapping rule
+    // The new org stores Carol's login without a domain; a mapping rule
     // adds it so her login matches the old one.
     let new_carol = add_user(&new_org, "carol", json!({"email": "carol@example.com"}));
     assert_ne!(new_alice, old_alice, "the orgs give different Okta ids");

@@ -1,8 +1,8 @@
 //! Per-connector rules that shape what a sync mirrors: which users and
 //! groups are in scope, how Okta profile attributes become mirrored fields,
 //! what happens to users who leave, and which older connectors' users a new
-//! connector adopts. The records here are stored on the connector as the
-//! admin sent them; `validate` checks them at the API edge, and the
+//! connector adopts. The connector stores these records as the admin sent
+//! them. The `validate_*` functions check them at the API edge, and the
 //! `compile` functions turn them into the forms the sync engine runs.
 
 mod mapping;
@@ -15,20 +15,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::InvalidValue;
 
-/// Largest number of entries in one list setting (group ids, patterns,
+/// Maximum number of entries in one list setting (group ids, patterns,
 /// mapping rules, alternative attributes).
 pub const MAX_LIST_ENTRIES: usize = 100;
-/// Longest regular expression accepted, in characters.
+/// Maximum length of a regular expression, in characters.
 pub const MAX_PATTERN_CHARS: usize = 1000;
 /// Compiled size limit of one regular expression, in bytes. It bounds the
 /// memory and matching time a pattern can take.
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-/// Longest Okta filter or search expression accepted, in characters.
+/// Maximum length of an Okta filter or search expression, in characters.
 pub const MAX_EXPRESSION_CHARS: usize = 2000;
-/// Largest number of connectors one connector adopts users from.
+/// Maximum number of connectors one connector adopts users from.
 pub const MAX_ADOPT_FROM: usize = 10;
 
-/// Which users and groups a connector mirrors. Every part is optional; an
+/// The users and groups a connector mirrors. Every part is optional; an
 /// empty scope mirrors everything the token can see.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -99,7 +99,7 @@ pub enum Transform {
     },
 }
 
-/// What a rule does when none of its source attributes has a value.
+/// The effect of a rule when none of its source attributes has a value.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum WhenNoRule {
@@ -112,7 +112,7 @@ pub enum WhenNoRule {
     Exclude,
 }
 
-/// What happens to mirrored users who left Okta or left the scope.
+/// The policy for mirrored users who left Okta or left the scope.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cleanup {
@@ -137,7 +137,7 @@ pub enum RemovalAction {
     Keep,
 }
 
-/// Which attribute links a user of an adopted connector to a new one.
+/// The attribute that links a user of an adopted connector to a new one.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum AdoptMatch {

@@ -106,32 +106,28 @@ impl Store {
         .await
     }
 
-    /// Deletes users' items and their memberships. Returns the number of
-    /// memberships deleted.
+    /// Deletes users' items. Their memberships are deleted separately,
+    /// first, because they are found through the user.
     pub async fn delete_users(
         &self,
         connector_id: &ConnectorId,
         ids: &[String],
-    ) -> Result<u64, StoreError> {
-        let mut memberships = 0;
-        for id in ids {
-            memberships += self.drop_user_memberships(connector_id, id).await?;
-        }
+    ) -> Result<(), StoreError> {
         let deletes = ids
             .iter()
             .map(|id| Self::delete_request(users_pk(connector_id), id.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         self.write_all(deletes).await?;
-        Ok(memberships)
+        Ok(())
     }
 
     /// Deletes a user's memberships and lowers each group's `memberCount` to
-    /// match. Returns the number deleted.
+    /// match. Returns the ids of the groups the user left.
     pub async fn drop_user_memberships(
         &self,
         connector_id: &ConnectorId,
         user_id: &str,
-    ) -> Result<u64, StoreError> {
+    ) -> Result<Vec<String>, StoreError> {
         let group_ids = self.user_group_ids(connector_id, user_id).await?;
         let deletes = group_ids
             .iter()
@@ -165,7 +161,7 @@ impl Store {
                 Err(error) => return Err(StoreError::dynamo("UpdateItem", error)),
             }
         }
-        Ok(group_ids.len() as u64)
+        Ok(group_ids)
     }
 
     /// Ids of the groups a mirrored user is a member of, sorted.
@@ -191,7 +187,7 @@ impl Store {
     }
 
     /// Every user item of a connector, whole, for adoption.
-    // NOTE: holds the connector's whole user partition in memory, about
+    // NOTE: keeps the connector's whole user partition in memory, about
     // 1-2 KB a user (an estimate); adoption runs once per connector.
     pub async fn load_user_items(
         &self,

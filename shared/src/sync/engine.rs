@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::types::WriteRequest;
 
 use super::policy::SyncPolicy;
 use super::progress::ProgressReporter;
-use super::removals::{removal_changes, remove_and_log};
+use super::removals::{apply_user_removals, removal_action};
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::okta::{OktaClient, OktaError, OktaGroup, OktaUser};
@@ -40,7 +40,7 @@ use crate::records::{now_rfc3339, Approval, Connector, RunCounts};
 use crate::store::{
     changed_group_attributes, changed_user_attributes, group_hash, mapped_user_hash,
 };
-use crate::store::{Change, ChangeAction, GroupIndexEntry, Store, UserIndexEntry};
+use crate::store::{Change, ChangeAction, ChangeObject, GroupIndexEntry, Store, UserIndexEntry};
 
 /// Member lists fetched at once. The governor caps requests in flight too.
 const PARALLEL_GROUPS: usize = 8;
@@ -183,18 +183,10 @@ impl Engine<'_> {
                 let groups = self.policy.mirrored_groups(groups);
                 let seen_groups: HashSet<String> =
                     groups.iter().map(|group| group.id.clone()).collect();
-                let allowed = self.policy.member_allowlist(&user_index);
+                self.policy.fix_member_allowlist(&user_index);
                 let sources = |_: &OktaGroup| MemberSource::Fetch;
                 let outcome = self
-                    .sync_groups(
-                        groups,
-                        &group_index,
-                        sources,
-                        allowed.as_ref(),
-                        resume,
-                        counts,
-                        warnings,
-                    )
+                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
                     .await?;
                 if outcome != Outcome::Finished {
                     return Ok(outcome);
@@ -218,18 +210,10 @@ impl Engine<'_> {
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
                 let groups = self.policy.mirrored_groups(groups);
-                let allowed = self.policy.member_allowlist(&user_index);
+                self.policy.fix_member_allowlist(&user_index);
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(
-                    groups,
-                    &group_index,
-                    sources,
-                    allowed.as_ref(),
-                    resume,
-                    counts,
-                    warnings,
-                )
-                .await
+                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
+                    .await
             }
         }
     }
@@ -336,6 +320,9 @@ impl Engine<'_> {
                     }
                 };
                 let mut item = Store::user_item(self.connector_id, user, &fields, &entry);
+                // NOTE: only adoption copies attributes the product does not
+                // write; a later change of the user puts the item whole and
+                // drops them.
                 if let Some(foreign) = foreign {
                     item.extend(foreign);
                 }
@@ -416,7 +403,6 @@ impl Engine<'_> {
         groups: Vec<OktaGroup>,
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
-        allowed: Option<&HashSet<String>>,
         resume: &Resume,
         counts: &mut RunCounts,
         warnings: &mut Vec<String>,
@@ -446,7 +432,7 @@ impl Engine<'_> {
             .map(|group| {
                 let source = source_of(&group);
                 let is_new = !index.contains_key(&group.id);
-                self.sync_members(group, source, allowed, is_new)
+                self.sync_members(group, source, is_new)
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
@@ -546,14 +532,13 @@ impl Engine<'_> {
     }
 
     /// Finds one group's members and writes the difference to the mirror.
-    /// Members outside `allowed` (when given) are left out. A 403 (the
-    /// token's admin role does not cover the group) keeps the members the
-    /// mirror has and becomes a warning on the run.
+    /// Members the policy's allowlist leaves out are not mirrored. A 403
+    /// (the token's admin role does not cover the group) keeps the members
+    /// the mirror has and becomes a warning on the run.
     async fn sync_members(
         &self,
         group: OktaGroup,
         source: MemberSource<'_>,
-        allowed: Option<&HashSet<String>>,
         is_new: bool,
     ) -> Result<GroupOutcome, SyncError> {
         let known = match &source {
@@ -583,9 +568,7 @@ impl Engine<'_> {
                 Err(error) => return Err(error.into()),
             },
         };
-        if let Some(allowed) = allowed {
-            current.retain(|user_id| allowed.contains(user_id));
-        }
+        current.retain(|user_id| self.policy.mirrors_member(user_id));
 
         let mut writes = Vec::new();
         let mut changes = Vec::new();
@@ -687,7 +670,9 @@ impl Engine<'_> {
             self.hold_user_removals(&gone_users, seen.mirrored_users, approval)
                 .await?;
         } else {
-            self.remove_users(&gone_users, counts).await?;
+            let memberships = self.remove_users(&gone_users, &now).await?;
+            counts.users.removed = gone_users.len() as u64;
+            counts.memberships.removed += memberships;
         }
 
         group_index.retain(|id, entry| !entry.removed && !seen.groups.contains(id));
@@ -719,25 +704,27 @@ impl Engine<'_> {
     }
 
     /// Removes users through the cleanup policy, a batch at a time; a dry
-    /// run only logs what the policy would do.
-    async fn remove_users(
-        &self,
-        user_ids: &[String],
-        counts: &mut RunCounts,
-    ) -> Result<(), SyncError> {
-        let cleanup = self.policy.cleanup;
+    /// run only logs what the policy would do. Returns the number of
+    /// memberships the policy deleted.
+    async fn remove_users(&self, user_ids: &[String], now: &str) -> Result<u64, SyncError> {
+        let mut memberships = 0;
         for batch in user_ids.chunks(REMOVAL_BATCH) {
-            if self.dry_run {
-                self.record(removal_changes(batch, cleanup)).await?;
-                counts.users.removed += batch.len() as u64;
-                continue;
-            }
-            let removed =
-                remove_and_log(self.store, self.connector_id, self.run_id, batch, cleanup).await?;
-            counts.users.removed += removed.users;
-            counts.memberships.removed += removed.memberships;
+            let changes = if self.dry_run {
+                let action = removal_action(self.connector);
+                batch
+                    .iter()
+                    .map(|id| Change::user(ChangeAction::Removed, id, None).with_removal(action))
+                    .collect()
+            } else {
+                apply_user_removals(self.store, self.connector, batch, now).await?
+            };
+            memberships += changes
+                .iter()
+                .filter(|change| change.object == ChangeObject::Membership)
+                .count() as u64;
+            self.record(changes).await?;
         }
-        Ok(())
+        Ok(memberships)
     }
 
     /// Stores the user removals the deletion guard holds (a dry run stores

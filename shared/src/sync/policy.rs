@@ -2,30 +2,31 @@
 //! run uses them, and the removal of users under the cleanup policy.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use serde_json::Value;
 
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::lifecycle::{
-    AdoptMatch, Cleanup, CompiledMapping, CompiledScope, MappedUser, MirroredFields, RemovalAction,
-    WhenNoRule,
+    AdoptMatch, Cleanup, CompiledMapping, CompiledScope, MappedUser, MirroredFields, WhenNoRule,
 };
 use crate::okta::{OktaClient, OktaGroup, OktaUser, UserSelection};
 use crate::records::{AdoptionReport, Connector, MAX_UNMATCHED_LISTED};
 use crate::store::{Store, StoreError, UserIndexEntry, OWNED_USER_ATTRIBUTES};
 
-/// What a run mirrors and how, compiled from the connector's settings.
+/// The connector's scope, mapping, cleanup and adoption settings, compiled
+/// for one run.
 pub struct SyncPolicy {
     scope: CompiledScope,
     user_filter: Option<String>,
     user_search: Option<String>,
     mapping: CompiledMapping,
-    pub cleanup: Cleanup,
+    cleanup: Cleanup,
     /// Whether some users Okta lists are left out, so member lists are cut
     /// down to mirrored users.
     limits_users: bool,
+    member_allowlist: OnceLock<HashSet<String>>,
     adoption: Option<Mutex<Adoption>>,
 }
 
@@ -36,7 +37,8 @@ struct Adoption {
     candidates: HashMap<String, AdoptedUser>,
 }
 
-/// What a new user takes over from the user it adopts.
+/// The key, first sync time and foreign attributes a new user takes over
+/// from the user it adopts.
 #[derive(Debug, Clone)]
 pub struct AdoptedUser {
     pub key: String,
@@ -71,6 +73,7 @@ impl SyncPolicy {
             mapping,
             cleanup: connector.cleanup,
             limits_users,
+            member_allowlist: OnceLock::new(),
             adoption,
         })
     }
@@ -140,7 +143,8 @@ impl SyncPolicy {
         }
     }
 
-    /// Whether mapping rules are set, so the user digest covers their output.
+    /// Tells whether mapping rules are set, so the user digest covers their
+    /// output.
     pub fn maps_fields(&self) -> bool {
         !self.mapping.is_empty()
     }
@@ -156,8 +160,8 @@ impl SyncPolicy {
         adoption.candidates.remove(&value)
     }
 
-    /// Drops candidates whose key this connector's mirror already holds:
-    /// an earlier invocation of the run adopted them.
+    /// Drops candidates whose key this connector's mirror already contains,
+    /// because an earlier invocation of the run adopted them.
     pub fn forget_adopted(&self, index: &HashMap<String, UserIndexEntry>) {
         let Some(adoption) = &self.adoption else {
             return;
@@ -171,24 +175,30 @@ impl SyncPolicy {
             .retain(|_, candidate| !keys.contains(candidate.key.as_str()));
     }
 
-    /// The users whose memberships are mirrored when the scope leaves some
-    /// users out: every user in the mirror, except those already removed
-    /// when their memberships are dropped. `None` keeps every member.
-    pub fn member_allowlist(
-        &self,
-        index: &HashMap<String, UserIndexEntry>,
-    ) -> Option<HashSet<String>> {
+    /// Fixes the users whose memberships this run mirrors, once the users
+    /// are written. When the scope leaves some users out, that is every
+    /// user in the mirror, except those already removed when their
+    /// memberships are dropped; otherwise every member Okta lists. Later
+    /// calls keep the first list.
+    pub fn fix_member_allowlist(&self, index: &HashMap<String, UserIndexEntry>) {
         if !self.limits_users {
-            return None;
+            return;
         }
         let keep_removed = !self.cleanup.drop_memberships;
-        Some(
-            index
-                .iter()
-                .filter(|(_, entry)| keep_removed || !entry.removed)
-                .map(|(id, _)| id.clone())
-                .collect(),
-        )
+        let allowed = index
+            .iter()
+            .filter(|(_, entry)| keep_removed || !entry.removed)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let _ = self.member_allowlist.set(allowed);
+    }
+
+    /// Tells whether a group member is mirrored: always, until
+    /// `fix_member_allowlist` sets a list.
+    pub fn mirrors_member(&self, user_id: &str) -> bool {
+        self.member_allowlist
+            .get()
+            .is_none_or(|allowed| allowed.contains(user_id))
     }
 }
 
@@ -241,56 +251,8 @@ fn text(
     item.get(name).and_then(|value| value.as_s().ok()).cloned()
 }
 
-/// Counts of what `apply_user_removals` changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RemovalCounts {
-    pub users: u64,
-    pub memberships: u64,
-}
-
-/// Applies the cleanup policy to mirrored users who left Okta or the scope:
-/// - `disable`: status DEPROVISIONED and `removedAt`;
-/// - `delete`: the item and the user's memberships are deleted;
-/// - `anonymize`: personal fields cleared, id and key kept, `removedAt` set;
-/// - `keep`: the user stays listed as last synced, with `leftAt`.
-///
-/// With `dropMemberships` the memberships of users who stay are deleted
-/// too. A user who comes back is rewritten from Okta with the same key,
-/// except after `delete`, which keeps nothing to come back to.
-pub async fn apply_user_removals(
-    store: &Store,
-    connector_id: &ConnectorId,
-    ids: &[String],
-    cleanup: Cleanup,
-) -> Result<RemovalCounts, StoreError> {
-    let now = crate::records::now_rfc3339();
-    let mut memberships = 0;
-    match cleanup.on_removal {
-        RemovalAction::Disable => store.disable_users(connector_id, ids, &now).await?,
-        RemovalAction::Anonymize => store.anonymize_users(connector_id, ids, &now).await?,
-        RemovalAction::Keep => store.keep_left_users(connector_id, ids, &now).await?,
-        RemovalAction::Delete => memberships += store.delete_users(connector_id, ids).await?,
-    }
-    if cleanup.drop_memberships && cleanup.on_removal != RemovalAction::Delete {
-        for id in ids {
-            memberships += store.drop_user_memberships(connector_id, id).await?;
-        }
-    }
-    tracing::info!(
-        connector_id = %connector_id,
-        users = ids.len(),
-        memberships,
-        action = ?cleanup.on_removal,
-        "applied the cleanup policy to users who left"
-    );
-    Ok(RemovalCounts {
-        users: ids.len() as u64,
-        memberships,
-    })
-}
-
 /// Compares the adopted connectors' users with this connector's mirror
-/// after a run: an older user whose key this mirror holds was adopted.
+/// after a run: an older user whose key this mirror contains was adopted.
 pub async fn adoption_report(
     store: &Store,
     connector: &Connector,
