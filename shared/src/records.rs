@@ -247,8 +247,6 @@ pub struct Run {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adoption: Option<AdoptionReport>,
     /// A dry run computes and records its changes without writing the
     /// mirror or moving the incremental watermark.
     #[serde(default)]
@@ -256,6 +254,8 @@ pub struct Run {
     /// Removals the deletion guard held (or, in a dry run, would hold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<AdoptionReport>,
 }
 
 /// User removals a run held because they exceeded the deletion guard, and
@@ -330,9 +330,9 @@ impl Run {
             duration_ms: 0,
             warnings: Vec::new(),
             error: None,
-            adoption: None,
             dry_run: false,
             approval: None,
+            adoption: None,
         }
     }
 

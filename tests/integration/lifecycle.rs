@@ -560,14 +560,11 @@ async fn cleanup_actions_apply() {
         ("disable", true),
     ] {
         let cleanup = json!({"onRemoval": action, "dropMemberships": drop});
-        // The guard would hold 2 removals of 3 users; these tests check the
-        // cleanup, so it lets every removal through.
-        let id = create_with(
-            &stack,
-            &okta,
-            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1.0}}),
-        )
-        .await;
+        // Any removal from this three-user org exceeds the default deletion
+        // guard, so the guard is turned off here.
+        let settings =
+            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1}});
+        let id = create_with(&stack, &okta, settings).await;
         stack.sync_now(&id).await;
         connectors.insert((action, drop), id);
     }
@@ -655,11 +652,8 @@ async fn anonymized_user_restored_on_return() {
     let connector = create_with(
         &stack,
         &okta,
-        json!({
-            "scope": {"requiredGroups": [staff]},
-            "cleanup": {"onRemoval": "anonymize"},
-            "deletionGuard": {"maxShare": 1.0},
-        }),
+        // The only user's removal would exceed the default deletion guard.
+        json!({"scope": {"requiredGroups": [staff]}, "cleanup": {"onRemoval": "anonymize"}, "deletionGuard": {"maxShare": 1}}),
     )
     .await;
     stack.sync_now(&connector).await;

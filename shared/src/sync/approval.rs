@@ -7,10 +7,10 @@
 //! Okta more recently. A superseded run ends `succeeded` with
 //! `approval.decision = "superseded"`, and approving it is rejected.
 
-use super::removals::apply_user_removals;
+use super::removals::remove_and_log;
 use super::{SyncError, RUNNING_LEASE_SECONDS};
 use crate::records::{now_rfc3339, ApprovalDecision, Connector, Run, RunStatus};
-use crate::store::{Change, ChangeAction, ChangeObject, LeaseOutcome, Store, StoreError};
+use crate::store::{Change, ChangeAction, LeaseOutcome, Store, StoreError};
 
 /// Held removals applied or dropped per batch.
 const BATCH: usize = 500;
@@ -105,23 +105,18 @@ async fn apply_decision(
         if user_ids.is_empty() {
             break;
         }
-        let changes = match decision {
-            ApprovalDecision::Approved => {
-                apply_user_removals(store, connector, &user_ids, &now).await?
-            }
-            _ => user_ids
+        if decision == ApprovalDecision::Approved {
+            let counts =
+                remove_and_log(store, &connector.id, run_id, &user_ids, connector.cleanup).await?;
+            removed += counts.users;
+            dropped_memberships += counts.memberships;
+        } else {
+            let changes: Vec<Change> = user_ids
                 .iter()
                 .map(|id| Change::user(ChangeAction::RemovalDiscarded, id, None))
-                .collect(),
-        };
-        if decision == ApprovalDecision::Approved {
-            removed += user_ids.len() as u64;
-            dropped_memberships += changes
-                .iter()
-                .filter(|change| change.object == ChangeObject::Membership)
-                .count() as u64;
+                .collect();
+            store.write_changes(&connector.id, run_id, &changes).await?;
         }
-        store.write_changes(&connector.id, run_id, &changes).await?;
         store
             .delete_held_removals(&connector.id, run_id, &user_ids)
             .await?;
