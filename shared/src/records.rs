@@ -286,17 +286,17 @@ pub enum ApprovalDecision {
     Superseded,
 }
 
-/// Longest list of unmatched logins a Run keeps; `unmatchedCount` has all.
+/// Maximum number of unmatched logins a Run lists; `unmatchedCount` has all.
 pub const MAX_UNMATCHED_LISTED: usize = 100;
 
-/// What a run that adopted users from other connectors found.
+/// Outcome of a run that adopted users from other connectors.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AdoptionReport {
     /// Users of the adopted connectors whose key a user of this one now has.
     pub adopted: u64,
     /// Logins of the adopted connectors' users (not removed) that matched
-    /// nobody here, at most `MAX_UNMATCHED_LISTED`.
+    /// no user of this connector, at most `MAX_UNMATCHED_LISTED`.
     pub unmatched: Vec<String>,
     pub unmatched_count: u64,
 }

@@ -328,3 +328,61 @@ pub fn validate_mapping(mapping: &Mapping) -> Vec<InvalidSetting> {
     }
     errors
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(errors: &[InvalidSetting]) -> Vec<&str> {
+        errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn scope_errors_name_list_index() {
+        let scope = Scope {
+            group_allow: vec!["^ok$".into(), "(".into()],
+            group_block: vec!["x{1000}{1000}{1000}".into()],
+            ..Scope::default()
+        };
+        let errors = validate_scope(&scope);
+        assert_eq!(
+            fields(&errors),
+            ["scope.groupAllow[1]", "scope.groupBlock[0]"]
+        );
+        assert!(errors[1].error.message.contains("compiles to more than"));
+    }
+
+    #[test]
+    fn scope_rejects_too_many_patterns() {
+        let scope = Scope {
+            required_groups: vec!["Staff".into(); MAX_LIST_ENTRIES + 1],
+            ..Scope::default()
+        };
+        assert_eq!(fields(&validate_scope(&scope)), ["scope.requiredGroups"]);
+    }
+
+    #[test]
+    fn empty_scope_is_valid() {
+        assert!(validate_scope(&Scope::default()).is_empty());
+        assert!(!Scope::default().limits_users());
+    }
+
+    #[test]
+    fn mapping_errors_name_rule_and_transform() {
+        let mapping: Mapping = serde_json::from_value(serde_json::json!({"rules": [
+            {"target": "login", "from": ["login"]},
+            {"target": "", "from": ["a b"], "transforms": [
+                {"type": "regexReplace", "pattern": "[", "replacement": ""}
+            ]}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            fields(&validate_mapping(&mapping)),
+            [
+                "mapping.rules[1].target",
+                "mapping.rules[1].from[0]",
+                "mapping.rules[1].transforms[0].pattern"
+            ]
+        );
+    }
+}
