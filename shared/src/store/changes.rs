@@ -8,6 +8,9 @@
 //!   writes over eight partitions instead of one. The sort key is fixed by
 //!   the object, so a continuation that meets the same change again
 //!   overwrites its item instead of adding a second one.
+//!   NOTE: the last write wins, so a user created by one invocation and
+//!   changed in Okta before the continuation reads it again is logged as
+//!   `updated` only.
 //! - held removal: `pk = "c#cid#held#runId"`, `sk = userId`.
 //! - pending hold: `pk = "c#cid"`, `sk = "pending-approval"`.
 //!
