@@ -50,8 +50,8 @@ pub struct Connector {
 
 /// Limits on the users one run may remove before an admin must approve.
 /// A run that would remove more than `max_count` users, or more than
-/// `max_share` of the mirrored users that are not removed yet, holds those
-/// removals (run status `needs_approval`).
+/// `max_share` of the mirrored users that are not removed yet, keeps those
+/// removals back (run status `needs_approval`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletionGuard {
@@ -247,8 +247,6 @@ pub struct Run {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<RunError>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adoption: Option<AdoptionReport>,
     /// A dry run computes and records its changes without writing the
     /// mirror or moving the incremental watermark.
     #[serde(default)]
@@ -256,6 +254,8 @@ pub struct Run {
     /// Removals the deletion guard held (or, in a dry run, would hold).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adoption: Option<AdoptionReport>,
 }
 
 /// User removals a run held because they exceeded the deletion guard, and
@@ -286,17 +286,17 @@ pub enum ApprovalDecision {
     Superseded,
 }
 
-/// Longest list of unmatched logins a Run keeps; `unmatchedCount` has all.
+/// Maximum number of unmatched logins a Run lists; `unmatchedCount` has all.
 pub const MAX_UNMATCHED_LISTED: usize = 100;
 
-/// What a run that adopted users from other connectors found.
+/// Outcome of a run that adopted users from other connectors.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct AdoptionReport {
     /// Users of the adopted connectors whose key a user of this one now has.
     pub adopted: u64,
     /// Logins of the adopted connectors' users (not removed) that matched
-    /// nobody here, at most `MAX_UNMATCHED_LISTED`.
+    /// no user of this connector, at most `MAX_UNMATCHED_LISTED`.
     pub unmatched: Vec<String>,
     pub unmatched_count: u64,
 }
@@ -330,9 +330,9 @@ impl Run {
             duration_ms: 0,
             warnings: Vec::new(),
             error: None,
-            adoption: None,
             dry_run: false,
             approval: None,
+            adoption: None,
         }
     }
 
@@ -403,4 +403,31 @@ pub struct MemberRecord {
     pub id: String,
     pub login: Option<String>,
     pub status: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guard_exceeded_by_share_or_count() {
+        let guard = DeletionGuard::default();
+
+        assert!(!guard.is_exceeded(0, 0));
+        assert!(!guard.is_exceeded(10, 100), "10% is not more than 10%");
+        assert!(guard.is_exceeded(11, 100));
+        assert!(!guard.is_exceeded(500, 10_000));
+        assert!(guard.is_exceeded(501, 100_000));
+    }
+
+    #[test]
+    fn guard_share_one_allows_every_removal() {
+        let guard = DeletionGuard {
+            max_share: 1.0,
+            max_count: 1_000,
+        };
+
+        assert!(!guard.is_exceeded(50, 50));
+        assert!(guard.is_exceeded(1_001, 1_001));
+    }
 }

@@ -238,7 +238,7 @@ async fn routes_and_methods_checked() {
             "POST",
             format!("/connectors/{id}/runs/r1/approve"),
             StatusCode::NOT_FOUND,
-            "not_implemented",
+            "run_not_found",
         ),
         (
             "PUT",

@@ -560,7 +560,11 @@ async fn cleanup_actions_apply() {
         ("disable", true),
     ] {
         let cleanup = json!({"onRemoval": action, "dropMemberships": drop});
-        let id = create_with(&stack, &okta, json!({"scope": scope, "cleanup": cleanup})).await;
+        // Any removal from this three-user org exceeds the default deletion
+        // guard, so the guard is turned off here.
+        let settings =
+            json!({"scope": scope, "cleanup": cleanup, "deletionGuard": {"maxShare": 1}});
+        let id = create_with(&stack, &okta, settings).await;
         stack.sync_now(&id).await;
         connectors.insert((action, drop), id);
     }
@@ -648,7 +652,8 @@ async fn anonymized_user_restored_on_return() {
     let connector = create_with(
         &stack,
         &okta,
-        json!({"scope": {"requiredGroups": [staff]}, "cleanup": {"onRemoval": "anonymize"}}),
+        // The only user's removal would exceed the default deletion guard.
+        json!({"scope": {"requiredGroups": [staff]}, "cleanup": {"onRemoval": "anonymize"}, "deletionGuard": {"maxShare": 1}}),
     )
     .await;
     stack.sync_now(&connector).await;
@@ -717,7 +722,7 @@ async fn adoption_across_orgs_keeps_keys() {
     let (_, old_carol_user) = get_user(&stack, &old, &old_carol).await;
 
     let new_alice = add_user(&new_org, "Alice@Example.com", json!({}));
-    // The new org knows Carol by a login without a domain; a mapping rule
+    // The new org stores Carol's login without a domain; a mapping rule
     // adds it so her login matches the old one.
     let new_carol = add_user(&new_org, "carol", json!({"email": "carol@example.com"}));
     assert_ne!(new_alice, old_alice, "the orgs give different Okta ids");
@@ -759,6 +764,16 @@ async fn adoption_across_orgs_keeps_keys() {
     assert_eq!(old_connector["adoptedBy"], new);
 
     // Adoption happens on the first successful sync only.
+    let (status, error) = stack
+        .request(
+            "PATCH",
+            &format!("/connectors/{new}"),
+            Some(json!({"adoptFrom": [old]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["code"], "adoption_closed");
+    assert_eq!(error["field"], "adoptFrom");
     let later = stack.sync_now(&new).await;
     assert!(later.adoption.is_none());
     assert_eq!(

@@ -7,6 +7,7 @@ mod e2e;
 mod faults;
 mod infra;
 mod lifecycle;
+mod safety;
 mod schedules;
 mod secrets;
 mod sync;

@@ -84,8 +84,8 @@ impl UpdateConnector {
     }
 }
 
-/// `deletionGuard` in a request; a field left out keeps its current value
-/// (the default on create).
+/// `deletionGuard` in a request. Like the other settings objects it replaces
+/// the stored guard whole; a field left out takes its default.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct DeletionGuardInput {
@@ -128,11 +128,15 @@ impl DeletionGuardInput {
         errors
     }
 
-    /// Applies the given fields to `guard`; call after `validate`.
-    fn merge_into(self, guard: DeletionGuard) -> DeletionGuard {
+    /// Builds the guard, with defaults for the fields left out; call after
+    /// `validate`.
+    fn into_guard(self) -> DeletionGuard {
+        let defaults = DeletionGuard::default();
         DeletionGuard {
-            max_share: self.max_share.unwrap_or(guard.max_share),
-            max_count: self.max_count.map_or(guard.max_count, |count| count as u64),
+            max_share: self.max_share.unwrap_or(defaults.max_share),
+            max_count: self
+                .max_count
+                .map_or(defaults.max_count, |count| count as u64),
         }
     }
 }
@@ -221,10 +225,6 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     let token = ApiToken::parse(&body.api_token)
         .map_err(|error| ApiError::invalid_field("apiToken", error));
     let kind = validate_type(body.connector_type.as_deref());
-    let guard_errors = body
-        .deletion_guard
-        .map(|guard| guard.validate())
-        .unwrap_or_default();
     let adopt_from = resolve_adopt_from(
         context,
         body.adopt_from.as_deref().unwrap_or_default(),
@@ -242,10 +242,14 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
     .cloned()
     .collect();
     errors.extend(local_errors(body.scope.as_ref(), body.mapping.as_ref()));
+    errors.extend(
+        body.deletion_guard
+            .map(|guard| guard.validate())
+            .unwrap_or_default(),
+    );
     if let Err(adopt_errors) = &adopt_from {
         errors.extend(adopt_errors.iter().cloned());
     }
-    errors.extend(guard_errors);
     collect_errors(errors)?;
     let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
     else {
@@ -273,9 +277,8 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         adopted_by: None,
         deletion_guard: body
             .deletion_guard
-            .map_or_else(DeletionGuard::default, |guard| {
-                guard.merge_into(DeletionGuard::default())
-            }),
+            .map(DeletionGuardInput::into_guard)
+            .unwrap_or_default(),
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -341,10 +344,6 @@ pub async fn update(
         .map(ApiToken::parse)
         .transpose()
         .map_err(|error| ApiError::invalid_field("apiToken", error));
-    let guard_errors = body
-        .deletion_guard
-        .map(|guard| guard.validate())
-        .unwrap_or_default();
     let own_id = parse_id(id)?;
     let adopt_from = match &body.adopt_from {
         Some(ids) => resolve_adopt_from(context, ids, Some(&own_id))
@@ -362,10 +361,14 @@ pub async fn update(
     .cloned()
     .collect();
     errors.extend(local_errors(body.scope.as_ref(), body.mapping.as_ref()));
+    errors.extend(
+        body.deletion_guard
+            .map(|guard| guard.validate())
+            .unwrap_or_default(),
+    );
     if let Err(adopt_errors) = &adopt_from {
         errors.extend(adopt_errors.iter().cloned());
     }
-    errors.extend(guard_errors);
     collect_errors(errors)?;
     let (Ok(name), Ok(domain), Ok(token), Ok(adopt_from)) = (name, domain, token, adopt_from)
     else {
@@ -407,7 +410,7 @@ pub async fn update(
         connector.adopt_match = adopt_match;
     }
     if let Some(guard) = body.deletion_guard {
-        connector.deletion_guard = guard.merge_into(connector.deletion_guard);
+        connector.deletion_guard = guard.into_guard();
     }
     if let Some(token) = &token {
         context
@@ -503,8 +506,8 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     json_response(StatusCode::OK, &body)
 }
 
-/// Queues a sync (full unless the body asks for incremental, and a dry run
-/// if it says so): writes the `queued` Run and the connector's lease
+/// Queues a sync (full unless the body requests incremental, and a dry run
+/// if it sets `dryRun`): writes the `queued` Run and the connector's lease
 /// together, sends the run to the sync function, and answers 202 at once.
 pub async fn start_sync(
     context: &ApiContext,

@@ -31,7 +31,7 @@ impl MirroredFields {
         }
     }
 
-    /// The value used to match users for adoption, compared ignoring case.
+    /// Returns the lower-cased value that adoption compares.
     pub fn match_value(&self, on: super::AdoptMatch) -> Option<String> {
         let value = match on {
             super::AdoptMatch::Login => self.login.as_deref(),
@@ -162,10 +162,10 @@ impl CompiledMapping {
 }
 
 impl CompiledRule {
-    /// The first source attribute with a value (not absent, null or an empty
-    /// string), transformed. Transforms work on text, so a source holding
-    /// an array or object counts as having no value when the rule has
-    /// transforms; without transforms it is copied as is.
+    /// Returns the first source attribute with a value (not absent, null or
+    /// an empty string), transformed. Transforms work on text, so an array
+    /// or object counts as no value when the rule has transforms. Without
+    /// transforms the value is copied as is.
     fn evaluate(&self, profile: &Map<String, Value>) -> Option<Value> {
         let value = self.from.iter().find_map(|name| match profile.get(name) {
             None | Some(Value::Null) => None,

@@ -1,8 +1,8 @@
 //! Per-connector rules that shape what a sync mirrors: which users and
 //! groups are in scope, how Okta profile attributes become mirrored fields,
 //! what happens to users who leave, and which older connectors' users a new
-//! connector adopts. The records here are stored on the connector as the
-//! admin sent them; `validate` checks them at the API edge, and the
+//! connector adopts. The connector stores these records as the admin sent
+//! them. The `validate_*` functions check them at the API edge, and the
 //! `compile` functions turn them into the forms the sync engine runs.
 
 mod mapping;
@@ -15,20 +15,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::InvalidValue;
 
-/// Largest number of entries in one list setting (group ids, patterns,
+/// Maximum number of entries in one list setting (group ids, patterns,
 /// mapping rules, alternative attributes).
 pub const MAX_LIST_ENTRIES: usize = 100;
-/// Longest regular expression accepted, in characters.
+/// Maximum length of a regular expression, in characters.
 pub const MAX_PATTERN_CHARS: usize = 1000;
 /// Compiled size limit of one regular expression, in bytes. It bounds the
 /// memory and matching time a pattern can take.
 const REGEX_SIZE_LIMIT: usize = 256 * 1024;
-/// Longest Okta filter or search expression accepted, in characters.
+/// Maximum length of an Okta filter or search expression, in characters.
 pub const MAX_EXPRESSION_CHARS: usize = 2000;
-/// Largest number of connectors one connector adopts users from.
+/// Maximum number of connectors one connector adopts users from.
 pub const MAX_ADOPT_FROM: usize = 10;
 
-/// Which users and groups a connector mirrors. Every part is optional; an
+/// The users and groups a connector mirrors. Every part is optional; an
 /// empty scope mirrors everything the token can see.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -99,7 +99,7 @@ pub enum Transform {
     },
 }
 
-/// What a rule does when none of its source attributes has a value.
+/// The effect of a rule when none of its source attributes has a value.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum WhenNoRule {
@@ -112,7 +112,7 @@ pub enum WhenNoRule {
     Exclude,
 }
 
-/// What happens to mirrored users who left Okta or left the scope.
+/// The policy for mirrored users who left Okta or left the scope.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cleanup {
@@ -137,7 +137,7 @@ pub enum RemovalAction {
     Keep,
 }
 
-/// Which attribute links a user of an adopted connector to a new one.
+/// The attribute that links a user of an adopted connector to a new one.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum AdoptMatch {
@@ -327,4 +327,62 @@ pub fn validate_mapping(mapping: &Mapping) -> Vec<InvalidSetting> {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(errors: &[InvalidSetting]) -> Vec<&str> {
+        errors.iter().map(|error| error.field.as_str()).collect()
+    }
+
+    #[test]
+    fn scope_errors_name_list_index() {
+        let scope = Scope {
+            group_allow: vec!["^ok$".into(), "(".into()],
+            group_block: vec!["x{1000}{1000}{1000}".into()],
+            ..Scope::default()
+        };
+        let errors = validate_scope(&scope);
+        assert_eq!(
+            fields(&errors),
+            ["scope.groupAllow[1]", "scope.groupBlock[0]"]
+        );
+        assert!(errors[1].error.message.contains("compiles to more than"));
+    }
+
+    #[test]
+    fn scope_rejects_too_many_patterns() {
+        let scope = Scope {
+            required_groups: vec!["Staff".into(); MAX_LIST_ENTRIES + 1],
+            ..Scope::default()
+        };
+        assert_eq!(fields(&validate_scope(&scope)), ["scope.requiredGroups"]);
+    }
+
+    #[test]
+    fn empty_scope_is_valid() {
+        assert!(validate_scope(&Scope::default()).is_empty());
+        assert!(!Scope::default().limits_users());
+    }
+
+    #[test]
+    fn mapping_errors_name_rule_and_transform() {
+        let mapping: Mapping = serde_json::from_value(serde_json::json!({"rules": [
+            {"target": "login", "from": ["login"]},
+            {"target": "", "from": ["a b"], "transforms": [
+                {"type": "regexReplace", "pattern": "[", "replacement": ""}
+            ]}
+        ]}))
+        .unwrap();
+        assert_eq!(
+            fields(&validate_mapping(&mapping)),
+            [
+                "mapping.rules[1].target",
+                "mapping.rules[1].from[0]",
+                "mapping.rules[1].transforms[0].pattern"
+            ]
+        );
+    }
 }

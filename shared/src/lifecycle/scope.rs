@@ -31,7 +31,7 @@ impl CompiledScope {
         })
     }
 
-    /// Whether a group is mirrored: its name matches an allow pattern (or
+    /// Tells whether a group is mirrored: its name matches an allow pattern (or
     /// there are none) and no block pattern. Patterns are unanchored, as
     /// `regex::Regex::is_match` is; write `^…$` to match whole names.
     pub fn mirrors_group(&self, group: &OktaGroup) -> bool {
@@ -40,7 +40,7 @@ impl CompiledScope {
         allowed && !self.block.iter().any(|re| re.is_match(name))
     }
 
-    /// Whether a group is one of the required groups, by id or exact name.
+    /// Tells whether a group is one of the required groups, by id or exact name.
     pub fn is_required(&self, group: &OktaGroup) -> bool {
         let name = group_name(group);
         self.required_groups

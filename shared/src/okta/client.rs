@@ -103,7 +103,7 @@ pub enum UserSelection<'a> {
 }
 
 impl<'a> UserSelection<'a> {
-    /// The query parameter's name and value.
+    /// Returns the query parameter's name and value.
     pub fn parameter(&self) -> (&'static str, &'a str) {
         match self {
             Self::Filter(expression) => ("filter", expression),

@@ -6,8 +6,11 @@
 //!   `"group#id"` or `"membership#groupId#userId"`. The shard (0 to 7) is
 //!   taken from a digest of the sort key, so a large run's log spreads its
 //!   writes over eight partitions instead of one. The sort key is fixed by
-//!   the object, so a continuation that sees the same change again
+//!   the object, so a continuation that meets the same change again
 //!   overwrites its item instead of adding a second one.
+//!   NOTE: the last write wins, so a user created by one invocation and
+//!   changed in Okta before the continuation reads it again is logged as
+//!   `updated` only.
 //! - held removal: `pk = "c#cid#held#runId"`, `sk = userId`.
 //! - pending hold: `pk = "c#cid"`, `sk = "pending-approval"`.
 //!
@@ -86,7 +89,7 @@ pub struct Change {
     /// `status`, and profile attributes as `profile.<name>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
-    /// What the cleanup policy did to a removed user (for example `disable`).
+    /// Cleanup action taken on a removed user (for example `disable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removal: Option<String>,
 }
@@ -158,8 +161,8 @@ fn shard_of(sort_key: &str) -> u32 {
     u32::from(digest[0]) % CHANGE_SHARDS
 }
 
-/// Where a page of a change log continues: the shard and the sort key of
-/// the last item returned. Written into page cursors as `shard:sortKey`.
+/// Position after which a page of a change log continues: the shard and
+/// the sort key of the last item returned. Written into page cursors as `shard:sortKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangePosition {
     pub shard: u32,
@@ -482,5 +485,37 @@ impl Store {
         }
         deleted += self.delete_partition(held_pk(connector_id, run_id)).await?;
         Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn position_round_trips() {
+        let position = ChangePosition {
+            shard: 3,
+            after: "membership#00g1#00u2".into(),
+        };
+
+        let decoded = ChangePosition::decode(&position.encode());
+
+        assert_eq!(decoded, Some(position));
+    }
+
+    #[test]
+    fn position_rejects_unknown_shard() {
+        assert_eq!(ChangePosition::decode("8:user#00u1"), None);
+        assert_eq!(ChangePosition::decode("user#00u1"), None);
+    }
+
+    #[test]
+    fn changes_spread_over_every_shard() {
+        let shards: std::collections::BTreeSet<u32> = (0..200)
+            .map(|index| shard_of(&format!("user#00u{index}")))
+            .collect();
+
+        assert_eq!(shards.len(), CHANGE_SHARDS as usize);
     }
 }

@@ -46,13 +46,13 @@ impl Store {
             "cleanup",
             serde_dynamo::to_attribute_value(connector.cleanup),
         )?;
-        let guard = value(
-            "deletion guard",
-            serde_dynamo::to_attribute_value(connector.deletion_guard),
-        )?;
         let adopt_match = value(
             "adoptMatch",
             serde_dynamo::to_attribute_value(connector.adopt_match),
+        )?;
+        let guard = value(
+            "deletionGuard",
+            serde_dynamo::to_attribute_value(connector.deletion_guard),
         )?;
         let mut expression = "SET #name = :name, #domain = :domain, updatedAt = :updated, \
              #scope = :scope, #mapping = :mapping, #cleanup = :cleanup, adoptMatch = :adoptMatch, \
@@ -72,12 +72,12 @@ impl Store {
             .expression_attribute_names("#cleanup", "cleanup")
             .expression_attribute_values(":name", s(&connector.name))
             .expression_attribute_values(":domain", domain)
-            .expression_attribute_values(":guard", guard)
             .expression_attribute_values(":updated", s(&connector.updated_at))
             .expression_attribute_values(":scope", scope)
             .expression_attribute_values(":mapping", mapping)
             .expression_attribute_values(":cleanup", cleanup)
-            .expression_attribute_values(":adoptMatch", adopt_match);
+            .expression_attribute_values(":adoptMatch", adopt_match)
+            .expression_attribute_values(":guard", guard);
         if connector.adopt_from.is_empty() {
             expression.push_str(" REMOVE adoptFrom");
         } else {

@@ -99,7 +99,8 @@ fn digest(value: &Value) -> String {
 }
 
 impl Store {
-    /// The mirror item of a user, with the fields mapping rules produced.
+    /// Builds the mirror item of a user, with the fields mapping rules
+    /// produced.
     pub fn user_item(
         connector_id: &ConnectorId,
         user: &OktaUser,

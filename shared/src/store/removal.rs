@@ -106,28 +106,32 @@ impl Store {
         .await
     }
 
-    /// Deletes users' items. Their memberships are deleted separately,
-    /// first, because they are found through the user.
+    /// Deletes users' items and their memberships. Returns the number of
+    /// memberships deleted.
     pub async fn delete_users(
         &self,
         connector_id: &ConnectorId,
         ids: &[String],
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
+        let mut memberships = 0;
+        for id in ids {
+            memberships += self.drop_user_memberships(connector_id, id).await?;
+        }
         let deletes = ids
             .iter()
             .map(|id| Self::delete_request(users_pk(connector_id), id.clone()))
             .collect::<Result<Vec<_>, _>>()?;
         self.write_all(deletes).await?;
-        Ok(())
+        Ok(memberships)
     }
 
     /// Deletes a user's memberships and lowers each group's `memberCount` to
-    /// match. Returns the ids of the groups the user left.
+    /// match. Returns the number deleted.
     pub async fn drop_user_memberships(
         &self,
         connector_id: &ConnectorId,
         user_id: &str,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<u64, StoreError> {
         let group_ids = self.user_group_ids(connector_id, user_id).await?;
         let deletes = group_ids
             .iter()
@@ -161,7 +165,7 @@ impl Store {
                 Err(error) => return Err(StoreError::dynamo("UpdateItem", error)),
             }
         }
-        Ok(group_ids)
+        Ok(group_ids.len() as u64)
     }
 
     /// Ids of the groups a mirrored user is a member of, sorted.

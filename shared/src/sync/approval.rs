@@ -7,7 +7,7 @@
 //! Okta more recently. A superseded run ends `succeeded` with
 //! `approval.decision = "superseded"`, and approving it is rejected.
 
-use super::removals::apply_user_removals;
+use super::removals::remove_and_log;
 use super::{SyncError, RUNNING_LEASE_SECONDS};
 use crate::records::{now_rfc3339, ApprovalDecision, Connector, Run, RunStatus};
 use crate::store::{Change, ChangeAction, LeaseOutcome, Store, StoreError};
@@ -79,6 +79,10 @@ async fn decide(
     if let LeaseOutcome::HeldBy(holder) = lease {
         return Err(ApprovalError::Busy { holder });
     }
+    // NOTE: the decision is applied inside the API request, so a hold of tens
+    // of thousands of users may outlast API Gateway's 29-second limit. Held
+    // items are deleted as they are applied, so approving again after the
+    // lease lapses (5 minutes) continues with the rest.
     let result = apply_decision(store, connector, run_id, decision, &owner).await;
     store.release_lease(&connector.id, run_id).await?;
     result
@@ -95,33 +99,34 @@ async fn apply_decision(
     let mut run = pending_run(store, connector, run_id, decision).await?;
     let now = now_rfc3339();
     let mut removed = 0;
+    let mut dropped_memberships = 0;
     loop {
         let user_ids = store.held_removals(&connector.id, run_id, BATCH).await?;
         if user_ids.is_empty() {
             break;
         }
-        let changes = match decision {
-            ApprovalDecision::Approved => {
-                apply_user_removals(store, connector, &user_ids, &now).await?
-            }
-            _ => user_ids
+        if decision == ApprovalDecision::Approved {
+            let counts =
+                remove_and_log(store, &connector.id, run_id, &user_ids, connector.cleanup).await?;
+            removed += counts.users;
+            dropped_memberships += counts.memberships;
+        } else {
+            let changes: Vec<Change> = user_ids
                 .iter()
                 .map(|id| Change::user(ChangeAction::RemovalDiscarded, id, None))
-                .collect(),
-        };
-        store.write_changes(&connector.id, run_id, &changes).await?;
+                .collect();
+            store.write_changes(&connector.id, run_id, &changes).await?;
+        }
         store
             .delete_held_removals(&connector.id, run_id, &user_ids)
             .await?;
-        if decision == ApprovalDecision::Approved {
-            removed += user_ids.len() as u64;
-        }
         store
             .renew_lease(&connector.id, owner, RUNNING_LEASE_SECONDS)
             .await?;
     }
 
     run.counts.users.removed += removed;
+    run.counts.memberships.removed += dropped_memberships;
     run.status = RunStatus::Succeeded;
     if let Some(approval) = run.approval.as_mut() {
         approval.decision = Some(decision);

@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::types::WriteRequest;
 
 use super::policy::SyncPolicy;
 use super::progress::ProgressReporter;
-use super::removals::{apply_user_removals, removal_action};
+use super::removals::{removal_changes, remove_and_log};
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::okta::{OktaClient, OktaError, OktaGroup, OktaUser};
@@ -40,7 +40,7 @@ use crate::records::{now_rfc3339, Approval, Connector, RunCounts};
 use crate::store::{
     changed_group_attributes, changed_user_attributes, group_hash, mapped_user_hash,
 };
-use crate::store::{Change, ChangeAction, ChangeObject, GroupIndexEntry, Store, UserIndexEntry};
+use crate::store::{Change, ChangeAction, GroupIndexEntry, Store, UserIndexEntry};
 
 /// Member lists fetched at once. The governor caps requests in flight too.
 const PARALLEL_GROUPS: usize = 8;
@@ -99,7 +99,7 @@ pub struct Engine<'a> {
     pub dry_run: bool,
 }
 
-/// What a run reports besides its counts.
+/// Outputs of a run besides its counts.
 pub struct Report<'r> {
     pub counts: &'r mut RunCounts,
     pub warnings: &'r mut Vec<String>,
@@ -320,6 +320,9 @@ impl Engine<'_> {
                     }
                 };
                 let mut item = Store::user_item(self.connector_id, user, &fields, &entry);
+                // NOTE: only adoption copies attributes the product does not
+                // write; a later change of the user puts the item whole and
+                // drops them.
                 if let Some(foreign) = foreign {
                     item.extend(foreign);
                 }
@@ -667,9 +670,7 @@ impl Engine<'_> {
             self.hold_user_removals(&gone_users, seen.mirrored_users, approval)
                 .await?;
         } else {
-            let memberships = self.remove_users(&gone_users, &now).await?;
-            counts.users.removed = gone_users.len() as u64;
-            counts.memberships.removed += memberships;
+            self.remove_users(&gone_users, counts).await?;
         }
 
         group_index.retain(|id, entry| !entry.removed && !seen.groups.contains(id));
@@ -701,27 +702,25 @@ impl Engine<'_> {
     }
 
     /// Removes users through the cleanup policy, a batch at a time; a dry
-    /// run only logs what the policy would do. Returns the number of
-    /// memberships the policy deleted.
-    async fn remove_users(&self, user_ids: &[String], now: &str) -> Result<u64, SyncError> {
-        let mut memberships = 0;
+    /// run only logs what the policy would do.
+    async fn remove_users(
+        &self,
+        user_ids: &[String],
+        counts: &mut RunCounts,
+    ) -> Result<(), SyncError> {
+        let cleanup = self.policy.cleanup;
         for batch in user_ids.chunks(REMOVAL_BATCH) {
-            let changes = if self.dry_run {
-                let action = removal_action(self.connector);
-                batch
-                    .iter()
-                    .map(|id| Change::user(ChangeAction::Removed, id, None).with_removal(action))
-                    .collect()
-            } else {
-                apply_user_removals(self.store, self.connector, batch, now).await?
-            };
-            memberships += changes
-                .iter()
-                .filter(|change| change.object == ChangeObject::Membership)
-                .count() as u64;
-            self.record(changes).await?;
+            if self.dry_run {
+                self.record(removal_changes(batch, cleanup)).await?;
+                counts.users.removed += batch.len() as u64;
+                continue;
+            }
+            let removed =
+                remove_and_log(self.store, self.connector_id, self.run_id, batch, cleanup).await?;
+            counts.users.removed += removed.users;
+            counts.memberships.removed += removed.memberships;
         }
-        Ok(memberships)
+        Ok(())
     }
 
     /// Stores the user removals the deletion guard holds (a dry run stores
@@ -767,7 +766,7 @@ impl Engine<'_> {
     }
 }
 
-/// What a full run saw, for deciding what to remove.
+/// Users and groups a full run saw, for deciding what to remove.
 struct Seen<'a> {
     users: &'a HashSet<String>,
     groups: &'a HashSet<String>,

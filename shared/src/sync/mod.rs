@@ -14,9 +14,8 @@ use std::time::Instant;
 pub use approval::{approve, discard, ApprovalError};
 pub use engine::Plan;
 pub use event::{Incoming, SyncAction, SyncEvent};
-pub use policy::SyncPolicy;
+pub use policy::{apply_user_removals, RemovalCounts, SyncPolicy};
 pub use progress::ProgressReporter;
-pub use removals::{apply_user_removals, removal_action};
 
 use crate::domain::{ConnectorId, DomainPolicy, InvalidValue};
 use crate::okta::{ClientOptions, OktaClient, OktaError};
@@ -398,8 +397,8 @@ async fn execute(
         store: &deps.store,
         okta: &okta,
         progress: &reporter,
-        policy: &policy,
         dry_run: run.dry_run,
+        policy: &policy,
     };
     let resume = engine::Resume {
         groups_done: checkpoint

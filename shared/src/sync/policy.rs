@@ -9,19 +9,21 @@ use serde_json::Value;
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::lifecycle::{
-    AdoptMatch, Cleanup, CompiledMapping, CompiledScope, MappedUser, MirroredFields, WhenNoRule,
+    AdoptMatch, Cleanup, CompiledMapping, CompiledScope, MappedUser, MirroredFields, RemovalAction,
+    WhenNoRule,
 };
 use crate::okta::{OktaClient, OktaGroup, OktaUser, UserSelection};
 use crate::records::{AdoptionReport, Connector, MAX_UNMATCHED_LISTED};
 use crate::store::{Store, StoreError, UserIndexEntry, OWNED_USER_ATTRIBUTES};
 
-/// What a run mirrors and how, compiled from the connector's settings.
+/// The connector's scope, mapping, cleanup and adoption settings, compiled
+/// for one run.
 pub struct SyncPolicy {
     scope: CompiledScope,
     user_filter: Option<String>,
     user_search: Option<String>,
     mapping: CompiledMapping,
-    cleanup: Cleanup,
+    pub cleanup: Cleanup,
     /// Whether some users Okta lists are left out, so member lists are cut
     /// down to mirrored users.
     limits_users: bool,
@@ -36,7 +38,8 @@ struct Adoption {
     candidates: HashMap<String, AdoptedUser>,
 }
 
-/// What a new user takes over from the user it adopts.
+/// The key, first sync time and foreign attributes a new user takes over
+/// from the user it adopts.
 #[derive(Debug, Clone)]
 pub struct AdoptedUser {
     pub key: String,
@@ -141,7 +144,8 @@ impl SyncPolicy {
         }
     }
 
-    /// Whether mapping rules are set, so the user digest covers their output.
+    /// Tells whether mapping rules are set, so the user digest covers their
+    /// output.
     pub fn maps_fields(&self) -> bool {
         !self.mapping.is_empty()
     }
@@ -157,8 +161,8 @@ impl SyncPolicy {
         adoption.candidates.remove(&value)
     }
 
-    /// Drops candidates whose key this connector's mirror already holds:
-    /// an earlier invocation of the run adopted them.
+    /// Drops candidates whose key this connector's mirror already contains,
+    /// because an earlier invocation of the run adopted them.
     pub fn forget_adopted(&self, index: &HashMap<String, UserIndexEntry>) {
         let Some(adoption) = &self.adoption else {
             return;
@@ -190,7 +194,7 @@ impl SyncPolicy {
         let _ = self.member_allowlist.set(allowed);
     }
 
-    /// Whether a group member is mirrored: always, until
+    /// Tells whether a group member is mirrored: always, until
     /// `fix_member_allowlist` sets a list.
     pub fn mirrors_member(&self, user_id: &str) -> bool {
         self.member_allowlist
@@ -248,8 +252,56 @@ fn text(
     item.get(name).and_then(|value| value.as_s().ok()).cloned()
 }
 
+/// Counts of what `apply_user_removals` changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemovalCounts {
+    pub users: u64,
+    pub memberships: u64,
+}
+
+/// Applies the cleanup policy to mirrored users who left Okta or the scope:
+/// - `disable`: status DEPROVISIONED and `removedAt`;
+/// - `delete`: the item and the user's memberships are deleted;
+/// - `anonymize`: personal fields cleared, id and key kept, `removedAt` set;
+/// - `keep`: the user stays listed as last synced, with `leftAt`.
+///
+/// With `dropMemberships` the memberships of users who stay are deleted
+/// too. A user who comes back is rewritten from Okta with the same key,
+/// except after `delete`, which keeps nothing to come back to.
+pub async fn apply_user_removals(
+    store: &Store,
+    connector_id: &ConnectorId,
+    ids: &[String],
+    cleanup: Cleanup,
+) -> Result<RemovalCounts, StoreError> {
+    let now = crate::records::now_rfc3339();
+    let mut memberships = 0;
+    match cleanup.on_removal {
+        RemovalAction::Disable => store.disable_users(connector_id, ids, &now).await?,
+        RemovalAction::Anonymize => store.anonymize_users(connector_id, ids, &now).await?,
+        RemovalAction::Keep => store.keep_left_users(connector_id, ids, &now).await?,
+        RemovalAction::Delete => memberships += store.delete_users(connector_id, ids).await?,
+    }
+    if cleanup.drop_memberships && cleanup.on_removal != RemovalAction::Delete {
+        for id in ids {
+            memberships += store.drop_user_memberships(connector_id, id).await?;
+        }
+    }
+    tracing::info!(
+        connector_id = %connector_id,
+        users = ids.len(),
+        memberships,
+        action = ?cleanup.on_removal,
+        "applied the cleanup policy to users who left"
+    );
+    Ok(RemovalCounts {
+        users: ids.len() as u64,
+        memberships,
+    })
+}
+
 /// Compares the adopted connectors' users with this connector's mirror
-/// after a run: an older user whose key this mirror holds was adopted.
+/// after a run: an older user whose key this mirror contains was adopted.
 pub async fn adoption_report(
     store: &Store,
     connector: &Connector,
