@@ -6,7 +6,7 @@
 //! decoded by `lambda_http`, the same way the Lambda runtime delivers them.
 //! Decoding and validation run for real. A request that passes them reaches
 //! DynamoDB, Secrets Manager or EventBridge Scheduler, whose call fails, and
-//! the API returns its 503 `service_unavailable` answer.
+//! the API returns its 503 `service_unavailable` response.
 
 use std::sync::OnceLock;
 
@@ -54,7 +54,7 @@ fn offline_sdk_config() -> SdkConfig {
         .build()
 }
 
-/// The API context both API targets share, built once per process.
+/// Returns the API context both API targets share, built once per process.
 pub fn context() -> &'static ApiContext {
     static CONTEXT: OnceLock<ApiContext> = OnceLock::new();
     CONTEXT.get_or_init(|| {
@@ -124,7 +124,8 @@ impl FuzzMethod {
     }
 }
 
-/// A path segment: the API's fixed words, ids of each shape, or any text.
+/// A path segment: one of the API's fixed words, a well-formed connector id,
+/// or any text.
 #[derive(Arbitrary, Debug)]
 pub enum Segment {
     Connectors,
@@ -334,7 +335,7 @@ pub fn path_of(segments: &[Segment]) -> String {
 
 /// Builds the API Gateway v2 event of a request. Returns `None` when
 /// `lambda_http` cannot decode the event, which the Lambda runtime would
-/// reject before the product sees it.
+/// reject before calling the handler.
 pub fn build_request(parts: &RequestParts, path: &str) -> Option<lambda_http::Request> {
     let query: Vec<String> = parts
         .query
@@ -451,7 +452,7 @@ fn check_response(response: &Response<Body>, request: &str) {
     assert!(!code.is_empty(), "{request}: {status} error without a code: {text}");
     assert!(!message.is_empty(), "{request}: {status} error without a message: {text}");
     if status.is_server_error() {
-        // Only a failed AWS call may answer 5xx, and the fuzz context fails
+        // Only a failed AWS call may return 5xx, and the fuzz context fails
         // every AWS call.
         assert_eq!(
             (status, code),

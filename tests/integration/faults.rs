@@ -1,5 +1,5 @@
 //! Fault matrix: Okta misbehaving (429 storms, 5xx bursts, connections cut
-//! mid-page, truncated JSON, answers slower than the client timeout), a
+//! mid-page, truncated JSON, responses slower than the client timeout), a
 //! sync invocation cut at several points, DynamoDB unreachable, and two
 //! triggers at once. Every test checks that the run either finishes with
 //! the exact mirror or fails with a clear code, that no user is marked
@@ -18,7 +18,7 @@ use okta_sync::sync::{self, SyncDeps, SyncEvent};
 use serde_json::json;
 
 /// Users of the test org: two users pages at Okta's 200 a page, and few
-/// groups, because moto answers slowly on a busy machine.
+/// groups, because moto responds slowly on a busy machine.
 const USERS: usize = 210;
 const GROUPS: usize = 8;
 
@@ -94,7 +94,7 @@ async fn read_mirror(stack: &Stack, connector: &str) -> Mirror {
     }
 }
 
-/// Checks that the mirror holds exactly the fake Okta's org: the same
+/// Checks that the mirror contains exactly the fake Okta's org: the same
 /// users with the same status and profile, groups and memberships.
 async fn assert_exact_mirror(stack: &Stack, connector: &str, okta: &FakeOkta) -> Mirror {
     let mirror = read_mirror(stack, connector).await;
@@ -270,8 +270,8 @@ impl Scenario {
         self.assert_converged(&run).await;
     }
 
-    /// Checks a run that failed because of a fault: the expected code, the
-    /// lease released, and no user marked removed.
+    /// Checks a run that failed because of a fault: the expected code and no
+    /// user marked removed.
     async fn assert_failed_cleanly(&self, run: &Run, code: &str) {
         assert_eq!(run.status, RunStatus::Failed, "run: {run:?}");
         let error = run.error.as_ref().expect("a failed run has an error");
@@ -300,7 +300,8 @@ impl Scenario {
             .expect("lease moved into the past");
     }
 
-    /// The first group that is not Everyone, whose member list a test faults.
+    /// Returns the first group that is not Everyone, for faults on one member
+    /// list.
     fn some_group(&self) -> String {
         let org = self.okta.org_snapshot();
         let group = org
@@ -470,7 +471,8 @@ async fn truncated_json_recovers() {
 async fn truncated_json_past_retries_fails_cleanly() {
     let mut scenario = Scenario::new(108).await;
     scenario.stack.sync.okta.max_attempts = 2;
-    // The exact path of the groups list, not the member lists under it.
+    // The groups list is the first request under this prefix, and its retry
+    // comes before any member list, so both faults hit the groups list.
     scenario
         .okta
         .inject(Fault::new("/api/v1/groups", FaultKind::TruncatedJson).times(2));
@@ -689,6 +691,8 @@ async fn two_triggers_at_once_run_once() {
         .collect();
     assert_eq!(succeeded.len(), 1, "outcomes: {outcomes:?}");
     assert_eq!(Some(&succeeded[0].run_id), manual.run_id.as_ref());
+    let ignored = outcomes[..2].iter().filter(|run| run.is_none()).count();
+    assert_eq!(ignored, 1, "one delivery of the manual run is ignored");
     let schedule = outcomes[2].as_ref().expect("the scheduled trigger's run");
     assert_eq!(schedule.status, RunStatus::Skipped, "run: {schedule:?}");
     scenario.assert_converged(succeeded[0]).await;

@@ -1,7 +1,7 @@
 //! A loopback TCP proxy between the product's AWS clients and moto, so a
 //! test can make AWS unreachable for a while and bring it back with its
-//! state intact (moto keeps its state in memory, so restarting it would
-//! lose the tables).
+//! state intact. moto keeps its state in memory, so restarting it would
+//! lose the tables.
 //!
 //! Modes: `Pass` forwards bytes both ways. `Refuse` closes every open
 //! connection and accepts new ones only to close them, as a network outage
@@ -74,7 +74,7 @@ impl Proxy {
         })
     }
 
-    /// The endpoint URL the product's AWS clients use.
+    /// Returns the endpoint URL for the product's AWS clients.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.address)
     }
