@@ -151,6 +151,8 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         updated_at: now,
         schedule: None,
         last_run: None,
+        status: Default::default(),
+        quarantine: None,
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -315,11 +317,17 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     )
     .map_err(|error| ApiError::invalid_field("domain", error))?;
     let body = match client.probe().await {
-        Ok(()) => json!({
+        Ok(()) => {
+            // A working token ends a quarantine: scheduled runs go back to
+            // their schedule.
+            let ended = services.store.clear_quarantine(&connector.id).await?;
+            json!({
             "ok": true,
             "message": format!("The token is valid and can list users and groups of {}.", connector.domain),
             "domain": connector.domain,
-        }),
+            "quarantineEnded": ended.is_some(),
+            })
+        }
         Err(error) => json!({
             "ok": false,
             "code": error.code(),

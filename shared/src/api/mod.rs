@@ -13,6 +13,7 @@ mod error;
 mod mirror;
 mod request;
 mod schedules;
+mod single_user;
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -138,6 +139,10 @@ async fn route(
             Method::GET => mirror::get_user(context, id, user_id).await,
             _ => Err(method_not_allowed(&["GET"])),
         },
+        ["connectors", id, "users", login_or_id, "sync"] => match *method {
+            Method::POST => single_user::sync_user(context, id, login_or_id).await,
+            _ => Err(method_not_allowed(&["POST"])),
+        },
         ["connectors", id, "groups"] => match *method {
             Method::GET => mirror::list_groups(context, request, id).await,
             _ => Err(method_not_allowed(&["GET"])),
@@ -161,9 +166,8 @@ async fn route(
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["audit"]
-        | ["connectors", _, "runs", _, "changes" | "approve" | "discard"]
         // A 404 rather than 501: the API answers no 5xx for a client's request.
-        | ["connectors", _, "users", _, "sync"] => Err(ApiError::new(
+        | ["connectors", _, "runs", _, "changes" | "approve" | "discard"] => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_implemented",
             format!(

@@ -16,7 +16,9 @@ mod batch;
 mod connectors;
 mod items;
 mod mirror;
+mod quarantine;
 mod runs;
+mod user_refresh;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;
@@ -25,7 +27,9 @@ pub use batch::BATCH_WRITE_MAX;
 pub use mirror::{
     group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
 };
+pub use quarantine::FailureCount;
 pub use runs::{Checkpoint, LeaseOutcome, SyncState};
+pub use user_refresh::{UserItemCondition, UserRefresh};
 
 use crate::domain::ConnectorId;
 
