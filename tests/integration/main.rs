@@ -5,6 +5,8 @@ mod api;
 mod bad_input;
 mod e2e;
 mod infra;
+mod quarantine;
 mod schedules;
 mod secrets;
+mod single_user;
 mod sync;
