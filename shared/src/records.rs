@@ -45,8 +45,9 @@ pub enum ConnectorStatus {
     Quarantined,
 }
 
-/// Why and since when a connector's scheduled runs back off. Set after
-/// several failed runs in a row; a successful run or test removes it.
+/// Reason and start of a connector's quarantine, in which its scheduled runs
+/// back off. It is set after several failed runs in a row, and a successful
+/// run or test removes it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Quarantine {

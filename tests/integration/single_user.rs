@@ -179,7 +179,7 @@ async fn user_and_memberships_updated() {
 async fn removed_user_restored() {
     let okta = fake_okta().await;
     let stack = Stack::new().await;
-    // A group admin's token sees only the members of its group, so a user
+    // A group admin's token lists only the members of its group, so a user
     // who leaves the group leaves the mirror and can come back.
     let org = okta.org_snapshot();
     let group = org

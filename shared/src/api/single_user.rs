@@ -1,5 +1,5 @@
 //! `POST /connectors/{id}/users/{loginOrId}/sync`: refreshes one user and
-//! their memberships from Okta and answers with the mirrored user.
+//! their memberships from Okta and returns the mirrored user.
 
 use std::time::{Duration, Instant};
 
@@ -18,8 +18,8 @@ use crate::sync::{sync_one_user, SingleUserError};
 /// Okta's user schema allows logins of at most 100 characters; ids have 20.
 const MAX_LOGIN_CHARS: usize = 100;
 
-/// The refresh answers within API Gateway's 29 seconds: Okta waits that
-/// would end later fail instead.
+/// Time limit of the Okta calls, so the response comes within API Gateway's
+/// 29 seconds. Retry waits that would end later fail instead.
 const REFRESH_TIME_LIMIT: Duration = Duration::from_secs(20);
 
 pub async fn sync_user(

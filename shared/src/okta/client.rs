@@ -222,7 +222,7 @@ impl OktaClient {
 
     /// Reads one user by Okta id, login or login shortname. The value is one
     /// path segment, percent-encoded, so `?`, `#` and `%` in a login stay in
-    /// it. Okta answers 404 E0000007 when no user matches.
+    /// it. Okta returns 404 E0000007 when no user matches.
     pub async fn get_user(&self, login_or_id: &str) -> Result<OktaUser, OktaError> {
         let mut url = self.url("/api/v1/users", &[]);
         if let Ok(mut segments) = url.path_segments_mut() {
@@ -232,7 +232,7 @@ impl OktaClient {
     }
 
     /// Lists the groups a user belongs to (`GET /api/v1/users/{id}/groups`),
-    /// following `next` links in case Okta pages the answer.
+    /// following `next` links in case Okta pages the response.
     pub async fn user_groups(&self, user_id: &str) -> Result<Vec<OktaGroup>, OktaError> {
         let mut url = self.url("/api/v1/users", &[]);
         if let Ok(mut segments) = url.path_segments_mut() {

@@ -27,7 +27,7 @@ const TRANSACTION_MAX: usize = 100;
 /// BatchGetItem reads at most 100 keys.
 const BATCH_GET_MAX: usize = 100;
 
-/// What the user item may be when the refresh writes it.
+/// Condition on the user item when the refresh writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserItemCondition {
     /// The mirror has no such user, and no run holds the connector's lease:
@@ -249,8 +249,8 @@ impl Store {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    /// The membership put or delete and the matching change of the group's
-    /// member count.
+    /// Builds the membership put or delete and the matching change of the
+    /// group's member count.
     fn membership_change(
         &self,
         connector_id: &ConnectorId,

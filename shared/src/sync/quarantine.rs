@@ -29,10 +29,10 @@ pub struct QuarantinePolicy {
     pub first_backoff: chrono::Duration,
     /// Upper bound of the back-off.
     pub max_backoff: chrono::Duration,
-    /// A scheduled trigger this much before the end of the back-off still
-    /// runs, because EventBridge fires a little after the hour and the last
-    /// attempt started a little after it too: without the allowance an hourly
-    /// schedule would wait two hours for a one-hour back-off.
+    /// Allowance before the end of the back-off in which a scheduled trigger
+    /// still runs. Scheduled runs start some seconds after their time, so
+    /// without it an hourly schedule would wait two hours for a one-hour
+    /// back-off.
     pub tolerance: chrono::Duration,
 }
 
@@ -88,8 +88,8 @@ impl QuarantinePolicy {
         })
     }
 
-    /// Whether a scheduled trigger at `now` may run. A back-off end that
-    /// does not parse lets the run go ahead rather than block it for good.
+    /// Returns whether a scheduled trigger at `now` may run. A back-off end
+    /// that does not parse lets the run go ahead rather than block it for good.
     pub fn allows_scheduled_run(&self, quarantine: &Quarantine, now: DateTime<Utc>) -> bool {
         match parse_time(&quarantine.next_attempt_after) {
             Some(next) => now + self.tolerance >= next,
@@ -227,8 +227,8 @@ async fn record_failure(
     Ok(())
 }
 
-/// A run stopped because its connector was deleted says nothing about the
-/// connector's health.
+/// Returns false for runs stopped because their connector was deleted, which
+/// tell nothing about the connector's health.
 fn counts_as_failure(error: &RunError) -> bool {
     !matches!(
         error.code.as_str(),

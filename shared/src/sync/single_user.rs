@@ -20,7 +20,7 @@ use crate::records::{now_rfc3339, UserRecord};
 use crate::store::{user_hash, Store, StoreError, UserIndexEntry};
 use crate::store::{UserItemCondition, UserRefresh};
 
-/// What a refresh changed.
+/// Changes made by one refresh.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefreshOutcome {
