@@ -399,3 +399,21 @@ async fn deleted_connector_gets_404() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["code"], "connector_not_found");
 }
+
+#[tokio::test]
+async fn refresh_route_takes_post_only() {
+    let okta = fake_okta().await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+
+    let (status, body) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/alice%40example.com/sync"),
+            None,
+        )
+        .await;
+
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(body["code"], "method_not_allowed");
+}

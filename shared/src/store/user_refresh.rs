@@ -149,6 +149,9 @@ impl Store {
         user_id: &str,
         refresh: UserRefresh,
     ) -> Result<(), StoreError> {
+        if refresh.user.is_none() && refresh.add_to.is_empty() && refresh.remove_from.is_empty() {
+            return Ok(());
+        }
         let mut first = vec![self.connector_exists(connector_id)?];
         if let Some((item, condition)) = refresh.user {
             if condition == UserItemCondition::New {
