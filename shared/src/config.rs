@@ -51,6 +51,9 @@ pub struct Settings {
     pub sync_time_limit: Option<std::time::Duration>,
     /// Smallest allowed gap between two runs of a schedule.
     pub min_schedule_interval: chrono::Duration,
+    /// When failing connectors enter quarantine and how their scheduled
+    /// runs back off (`QUARANTINE_AFTER_FAILURES` sets the threshold).
+    pub quarantine: crate::sync::QuarantinePolicy,
 }
 
 /// The target every connector schedule shares: the sync queue, the role
@@ -95,6 +98,10 @@ impl Settings {
             min_schedule_interval: min_schedule_interval_from_env()?,
             full_sync_every: full_sync_every_from_env()?,
             sync_time_limit: sync_time_limit_from_env()?,
+            quarantine: crate::sync::QuarantinePolicy {
+                after_failures: quarantine_after_failures_from_env()?,
+                ..Default::default()
+            },
         })
     }
 }
@@ -216,6 +223,22 @@ fn sync_time_limit_from_env() -> Result<Option<std::time::Duration>, ConfigError
         _ => Err(ConfigError::Invalid {
             name: "SYNC_TIME_LIMIT_SECONDS",
             message: format!("'{value}' is not a whole number of seconds from 60 to 86400"),
+        }),
+    }
+}
+
+fn quarantine_after_failures_from_env() -> Result<u32, ConfigError> {
+    let default = crate::sync::DEFAULT_QUARANTINE_AFTER_FAILURES;
+    let Some(value) = optional("QUARANTINE_AFTER_FAILURES") else {
+        return Ok(default);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(failures) if (1..=100).contains(&failures) => Ok(failures),
+        _ => Err(ConfigError::Invalid {
+            name: "QUARANTINE_AFTER_FAILURES",
+            message: format!(
+                "'{value}' is not a whole number of failed runs from 1 to 100 (default {default})"
+            ),
         }),
     }
 }

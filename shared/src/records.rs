@@ -46,6 +46,12 @@ pub struct Connector {
     pub adopted_by: Option<ConnectorId>,
     #[serde(default)]
     pub deletion_guard: DeletionGuard,
+    /// `quarantined` while `quarantine` is set, `active` otherwise. Records
+    /// written before quarantine existed read as `active`.
+    #[serde(default)]
+    pub status: ConnectorStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<Quarantine>,
 }
 
 /// Limits on the users one run may remove before an admin must approve.
@@ -78,6 +84,34 @@ impl DeletionGuard {
         let share = removals as f64 / mirrored.max(1) as f64;
         removals > self.max_count || share > self.max_share
     }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorStatus {
+    #[default]
+    Active,
+    Quarantined,
+}
+
+/// Reason and start of a connector's quarantine, in which its scheduled runs
+/// back off. It is set after several failed runs in a row, and a successful
+/// run or test removes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Quarantine {
+    /// When the connector entered quarantine (RFC 3339).
+    pub since: String,
+    /// The error message of the last failed run.
+    pub reason: String,
+    /// The error code of the last failed run, for example `okta_invalid_token`.
+    pub code: String,
+    /// Failed runs in a row, the last one included.
+    pub failures: u32,
+    /// Start of the last failed run (RFC 3339).
+    pub last_attempt_at: String,
+    /// Scheduled triggers before this time are skipped (RFC 3339).
+    pub next_attempt_after: String,
 }
 
 /// A connector's sync schedule as the store keeps it. The API adds the next

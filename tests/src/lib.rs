@@ -115,6 +115,7 @@ impl Stack {
             min_schedule_interval: chrono::Duration::minutes(5),
             full_sync_every: chrono::Duration::hours(24),
             sync_time_limit: None,
+            quarantine: Default::default(),
         };
         adjust(&mut settings);
         let product_sdk = sdk_config(product_endpoint).await;

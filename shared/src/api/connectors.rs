@@ -279,6 +279,8 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
             .deletion_guard
             .map(DeletionGuardInput::into_guard)
             .unwrap_or_default(),
+        status: Default::default(),
+        quarantine: None,
     };
     let services = &context.services;
     services.tokens.create(&connector.id, &token).await?;
@@ -490,11 +492,17 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
     )
     .map_err(|error| ApiError::invalid_field("domain", error))?;
     let body = match client.probe().await {
-        Ok(()) => json!({
+        Ok(()) => {
+            // A working token ends a quarantine: scheduled runs go back to
+            // their schedule.
+            let ended = services.store.clear_quarantine(&connector.id).await?;
+            json!({
             "ok": true,
             "message": format!("The token is valid and can list users and groups of {}.", connector.domain),
             "domain": connector.domain,
-        }),
+            "quarantineEnded": ended.is_some(),
+            })
+        }
         Err(error) => json!({
             "ok": false,
             "code": error.code(),

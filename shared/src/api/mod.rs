@@ -15,6 +15,7 @@ mod mirror;
 mod request;
 mod runs;
 mod schedules;
+mod single_user;
 
 use lambda_http::http::{header, Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -152,6 +153,10 @@ async fn route(
             Method::GET => mirror::get_user(context, id, user_id).await,
             _ => Err(method_not_allowed(&["GET"])),
         },
+        ["connectors", id, "users", login_or_id, "sync"] => match *method {
+            Method::POST => single_user::sync_user(context, id, login_or_id).await,
+            _ => Err(method_not_allowed(&["POST"])),
+        },
         ["connectors", id, "groups"] => match *method {
             Method::GET => mirror::list_groups(context, request, id).await,
             _ => Err(method_not_allowed(&["GET"])),
@@ -174,9 +179,8 @@ async fn route(
             Method::POST => schedules::preview(context, request).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
-        ["audit"]
         // A 404 rather than 501: the API answers no 5xx for a client's request.
-        | ["connectors", _, "users", _, "sync"] => Err(ApiError::new(
+        ["audit"] => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_implemented",
             format!(

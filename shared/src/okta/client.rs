@@ -266,6 +266,34 @@ impl OktaClient {
         self.get_page(url, "members").await
     }
 
+    /// Reads one user by Okta id, login or login shortname. The value is one
+    /// path segment, percent-encoded, so `?`, `#` and `%` in a login stay in
+    /// it. Okta returns 404 E0000007 when no user matches.
+    pub async fn get_user(&self, login_or_id: &str) -> Result<OktaUser, OktaError> {
+        let mut url = self.url("/api/v1/users", &[]);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(login_or_id);
+        }
+        self.get_object(url, "user").await
+    }
+
+    /// Lists the groups a user belongs to (`GET /api/v1/users/{id}/groups`),
+    /// following `next` links in case Okta pages the response.
+    pub async fn user_groups(&self, user_id: &str) -> Result<Vec<OktaGroup>, OktaError> {
+        let mut url = self.url("/api/v1/users", &[]);
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(user_id).push("groups");
+        }
+        let mut groups = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next {
+            let page: Page<OktaGroup> = self.get_page(url, "user-groups").await?;
+            groups.extend(page.items);
+            next = page.next;
+        }
+        Ok(groups)
+    }
+
     /// Checks that the token works and can list users and groups.
     pub async fn probe(&self) -> Result<(), OktaError> {
         let users = self.url("/api/v1/users", &[("limit", "1".into())]);
@@ -328,6 +356,40 @@ impl OktaClient {
                 None => None,
             };
             return Ok(Page { items, next });
+        }
+    }
+
+    /// Fetches one JSON object. A 200 whose body does not parse is fetched
+    /// again, like a 5xx.
+    async fn get_object<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        bucket: &'static str,
+    ) -> Result<T, OktaError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (body, _headers, request_id) = self.get_with_retries(&url, bucket).await?;
+            match serde_json::from_slice(&body) {
+                Ok(object) => return Ok(object),
+                Err(error) if attempt < self.options.max_attempts => {
+                    self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        path = url.path(),
+                        okta_request_id = request_id,
+                        attempt,
+                        error = %error,
+                        "Okta's answer could not be parsed, fetching it again"
+                    );
+                }
+                Err(error) => {
+                    return Err(OktaError::InvalidResponse {
+                        path: url.path().to_owned(),
+                        request_id,
+                        reason: format!("the JSON object could not be parsed: {error}"),
+                    })
+                }
+            }
         }
     }
 

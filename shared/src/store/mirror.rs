@@ -551,7 +551,7 @@ fn profile_of(item: &Item) -> Result<Map<String, Value>, StoreError> {
     serde_json::from_str(&text).map_err(|error| StoreError::corrupt("profileJson", error))
 }
 
-fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
+pub(super) fn user_record(item: &Item) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         id: require_s(item, "id")?,
         key: require_s(item, "key")?,

@@ -19,8 +19,10 @@ mod connectors;
 mod diff;
 mod items;
 mod mirror;
+mod quarantine;
 mod removal;
 mod runs;
+mod user_refresh;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;
@@ -32,8 +34,10 @@ pub use mirror::{
     group_hash, mapped_user_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter,
     UserIndexEntry,
 };
+pub use quarantine::FailureCount;
 pub use removal::{OWNED_USER_ATTRIBUTES, REMOVED_STATUS};
 pub use runs::{Checkpoint, LeaseOutcome, SyncState};
+pub use user_refresh::{UserItemCondition, UserRefresh};
 
 use crate::domain::ConnectorId;
 

@@ -7,7 +7,9 @@ mod engine;
 mod event;
 mod policy;
 mod progress;
+mod quarantine;
 mod removals;
+mod single_user;
 
 use std::time::Instant;
 
@@ -16,6 +18,8 @@ pub use engine::Plan;
 pub use event::{Incoming, SyncAction, SyncEvent};
 pub use policy::{apply_user_removals, RemovalCounts, SyncPolicy};
 pub use progress::ProgressReporter;
+pub use quarantine::{QuarantinePolicy, DEFAULT_QUARANTINE_AFTER_FAILURES};
+pub use single_user::{sync_one_user, RefreshOutcome, SingleUserError, SingleUserSync};
 
 use crate::domain::{ConnectorId, DomainPolicy, InvalidValue};
 use crate::okta::{ClientOptions, OktaClient, OktaError};
@@ -91,6 +95,7 @@ pub struct SyncDeps {
     /// so a change committed while the run read its first page is read again
     /// rather than missed.
     pub watermark_margin: chrono::Duration,
+    pub quarantine: QuarantinePolicy,
 }
 
 /// Default period of full runs among scheduled runs.
@@ -108,6 +113,7 @@ impl From<&crate::config::Services> for SyncDeps {
             handoff: services.handoff.clone(),
             full_sync_every: services.settings.full_sync_every,
             watermark_margin: chrono::Duration::seconds(DEFAULT_WATERMARK_MARGIN_SECONDS),
+            quarantine: services.settings.quarantine,
         }
     }
 }
@@ -199,6 +205,11 @@ pub async fn handle_event(
     if !run.status.is_active() {
         tracing::info!(connector_id = %connector_id, run_id = run.run_id, status = ?run.status, "run already finished, ignoring a repeated delivery");
         return Ok(None);
+    }
+    if event.run_id.is_none() && run.trigger == Trigger::Schedule {
+        if let Some(skipped) = quarantine::skip_if_backing_off(deps, &mut run).await? {
+            return Ok(Some(skipped));
+        }
     }
 
     let owner = uuid::Uuid::new_v4().to_string();
@@ -346,6 +357,7 @@ pub async fn handle_event(
     deps.store
         .set_last_run(&connector_id, &run.summary())
         .await?;
+    quarantine::record_outcome(deps, &run).await;
     deps.store.release_lease(&connector_id, &run.run_id).await?;
     Ok(Some(run))
 }

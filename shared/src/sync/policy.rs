@@ -130,6 +130,11 @@ impl SyncPolicy {
         Ok(found)
     }
 
+    /// Whether a user in `groups` is in scope as far as required groups go.
+    pub fn admits_member_of(&self, groups: &[OktaGroup]) -> bool {
+        !self.requires_groups() || groups.iter().any(|group| self.scope.is_required(group))
+    }
+
     /// Groups whose names pass the allow and block patterns.
     pub fn mirrored_groups(&self, mut groups: Vec<OktaGroup>) -> Vec<OktaGroup> {
         groups.retain(|group| self.scope.mirrors_group(group));

@@ -622,6 +622,12 @@ impl FakeOkta {
         self.shared.set_access(token, Access::Groups(groups));
     }
 
+    /// Adds another full-access token, for example the new token an admin
+    /// creates after revoking the old one.
+    pub fn add_full_token(&self, token: &str) {
+        self.shared.set_access(token, Access::Full);
+    }
+
     /// Revokes a token, the full-access one included; later requests with it
     /// get 401 E0000011.
     pub fn revoke_token(&self, token: &str) {

@@ -567,6 +567,7 @@ impl Installation {
             min_schedule_interval: chrono::Duration::minutes(5),
             full_sync_every: chrono::Duration::hours(24),
             sync_time_limit: None,
+            quarantine: Default::default(),
         };
         let retention_days = settings.retention_days;
         let mut services = Services::new(settings, &sdk);
