@@ -321,8 +321,6 @@ async fn malformed_login_or_id_gets_400() {
     okta.clear_requests();
     let too_long = format!("{}%40example.com", "a".repeat(100));
 
-    // NOTE: `%2E%2E` is left out: the request parsing decodes it to `..` and
-    // resolves it, so such a request reaches `POST /connectors/{id}/sync`.
     for raw in [
         "a%2Fb%40example.com",
         "%FF%FE",
@@ -335,8 +333,13 @@ async fn malformed_login_or_id_gets_400() {
         assert_eq!(body["code"], "invalid_login_or_id", "{raw}");
         assert_eq!(body["field"], "loginOrId", "{raw}");
     }
+    for raw in ["%2E%2E", "..", "%2e", "."] {
+        let (status, body) = refresh(&stack, &connector, raw).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{raw}: {body}");
+        assert_eq!(body["code"], "invalid_path", "{raw}");
+    }
     assert!(okta.requests().is_empty(), "Okta was not called");
-    assert_eq!(stack.dump_table().await, before);
+    assert_eq!(stack.dump_table().await, before, "no run was started");
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ mod schedules;
 mod single_user;
 
 use lambda_http::http::{header, Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -84,7 +84,16 @@ impl ApiContext {
 pub async fn handle(context: &ApiContext, request: Request) -> Response<Body> {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let result = route(context, &request, &path, &method).await;
+    let result = match dot_segment(request.raw_http_path()) {
+        Some(segment) => Err(ApiError::bad_request(
+            "invalid_path",
+            format!(
+                "the path holds the segment '{}', which names no resource; percent-encode '.' in ids and logins as %2E only inside a longer value",
+                crate::domain::truncate_for_message(segment)
+            ),
+        )),
+        None => route(context, &request, &path, &method).await,
+    };
     let response = match result {
         Ok(response) => response,
         Err(error) => error_response(&error),
@@ -96,6 +105,17 @@ pub async fn handle(context: &ApiContext, request: Request) -> Response<Body> {
         "request handled"
     );
     response
+}
+
+/// Finds a `.` or `..` segment (also percent-encoded) in the path as the
+/// client sent it. The URL parser behind `request.uri()` resolves such
+/// segments, so `/connectors/x/users/%2E%2E/sync` would otherwise reach
+/// `/connectors/x/sync`.
+fn dot_segment(raw_path: &str) -> Option<&str> {
+    raw_path.split('/').find(|segment| {
+        let decoded = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        decoded == "." || decoded == ".."
+    })
 }
 
 async fn route(
