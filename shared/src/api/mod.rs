@@ -7,10 +7,13 @@
 // boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod audit;
 mod connectors;
 mod cursor;
 mod error;
+pub mod idempotency;
 mod mirror;
+pub mod precondition;
 mod request;
 mod schedules;
 
@@ -111,7 +114,7 @@ async fn route(
         ["connectors", id] => match *method {
             Method::GET => connectors::get(context, id).await,
             Method::PATCH => connectors::update(context, request, id).await,
-            Method::DELETE => connectors::delete(context, id).await,
+            Method::DELETE => connectors::delete(context, request, id).await,
             _ => Err(method_not_allowed(&["GET", "PATCH", "DELETE"])),
         },
         ["connectors", id, "test"] => match *method {
@@ -153,15 +156,18 @@ async fn route(
         ["connectors", id, "schedule"] => match *method {
             Method::GET => schedules::get(context, id).await,
             Method::PUT => schedules::put(context, request, id).await,
-            Method::DELETE => schedules::delete(context, id).await,
+            Method::DELETE => schedules::delete(context, request, id).await,
             _ => Err(method_not_allowed(&["GET", "PUT", "DELETE"])),
         },
         ["schedules", "preview"] => match *method {
             Method::POST => schedules::preview(context, request).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
-        ["audit"]
-        | ["connectors", _, "runs", _, "changes" | "approve" | "discard"]
+        ["audit"] => match *method {
+            Method::GET => audit::list(context, request).await,
+            _ => Err(method_not_allowed(&["GET"])),
+        },
+        ["connectors", _, "runs", _, "changes" | "approve" | "discard"]
         // A 404 rather than 501: the API answers no 5xx for a client's request.
         | ["connectors", _, "users", _, "sync"] => Err(ApiError::new(
             StatusCode::NOT_FOUND,

@@ -11,9 +11,13 @@
 //!   index `gsi1pk = "c#cid#groups-of#userId"`, `gsi1sk = groupId`, so both
 //!   directions read as one query. A partition per group spreads the writes
 //!   of large syncs over many keys.
+//! - audit record: `pk = "audit"` and `pk = "audit#c#cid"`, `sk = record id`
+//! - idempotency key: `pk = "idem#<route>"`, `sk = Idempotency-Key`
 
+mod audit;
 mod batch;
 mod connectors;
+mod idempotency;
 mod items;
 mod mirror;
 mod runs;
@@ -22,6 +26,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::Client;
 
 pub use batch::BATCH_WRITE_MAX;
+pub use idempotency::{ClaimOutcome, StoredResponse, IDEMPOTENCY_TTL_SECONDS};
 pub use mirror::{
     group_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter, UserIndexEntry,
 };
@@ -44,6 +49,8 @@ pub enum StoreError {
     RunActive { run_id: String },
     #[error("the item was changed by another request")]
     Conflict,
+    #[error("the connector is at version {current}, not the expected one")]
+    VersionMismatch { current: u64 },
 }
 
 impl StoreError {
@@ -139,6 +146,17 @@ impl Store {
     pub fn write_stats(&self) -> WriteCounts {
         self.stats.snapshot()
     }
+
+    /// Expiry time (epoch seconds, the unit DynamoDB TTL reads) of a run or
+    /// audit record written now.
+    pub(crate) fn expires_at(&self) -> i64 {
+        epoch_seconds() + self.retention_days * 24 * 3600
+    }
+}
+
+/// Current time in epoch seconds.
+pub(crate) fn epoch_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 pub(crate) mod keys {
