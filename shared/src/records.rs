@@ -295,7 +295,7 @@ pub struct MemberRecord {
 }
 
 /// One admin action recorded in the audit trail. It names who acted, on
-/// what and when, and never holds a secret: a replaced token is recorded as
+/// what and when, and never contains a secret: a replaced token is recorded as
 /// `"apiToken": "replaced"`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -310,7 +310,7 @@ pub struct AuditRecord {
     /// API Gateway's id of the request, to find it in the access log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
-    /// What changed, for example `{"name": {"from": "A", "to": "B"}}`.
+    /// Changed values, for example `{"name": {"from": "A", "to": "B"}}`.
     #[serde(default)]
     pub details: Map<String, Value>,
 }

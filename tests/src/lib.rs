@@ -298,7 +298,7 @@ pub fn api_gateway_request(
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
-/// The API Gateway v2 event of a request, with no authorizer.
+/// Builds the API Gateway v2 event of a request, with no authorizer.
 pub fn api_gateway_event(
     method: &str,
     path_and_query: &str,

@@ -24,7 +24,7 @@ pub const QUEUED_LEASE_SECONDS: i64 = 3600;
 
 const MAX_NAME_CHARS: usize = 200;
 
-/// Longest domain input accepted: a 253-character host name with room for
+/// Maximum length of a domain input: a 253-character host name with room for
 /// `https://` and a trailing slash. Checked before parsing, so the parser
 /// only sees short values.
 const MAX_DOMAIN_CHARS: usize = 300;
@@ -292,7 +292,7 @@ pub async fn update(
     if let Some(token) = &token {
         // NOTE: if the conditional write below fails (a concurrent change
         // between the check above and the write), the new token is already
-        // stored and the request still answers 412.
+        // stored and the request still gets 412.
         changes.insert("apiToken".into(), json!("replaced"));
         context
             .services

@@ -1,7 +1,7 @@
 //! The `Idempotency-Key` header: a client that retries a request with the
 //! same key and body gets the first response again, and the action runs
-//! once. The store keeps a keyed digest of the request (the body may hold an
-//! API token) and the response, which never holds a token.
+//! once. The store keeps a keyed digest of the request (the body may contain
+//! an API token) and the response, which never contains a token.
 
 use std::future::Future;
 
@@ -17,7 +17,7 @@ use crate::store::{ClaimOutcome, StoredResponse};
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
-/// Header set on a response that is the stored answer to an earlier
+/// Header set on a response that is the stored response to an earlier
 /// request with the same key.
 pub const REPLAYED: &str = "idempotent-replayed";
 
@@ -80,7 +80,7 @@ where
                 .await
             {
                 // The action happened, so its response still goes out. A
-                // retry with the key is answered 409 until the claim's lease
+                // retry with the key gets 409 until the claim's lease
                 // lapses, then acts again.
                 tracing::error!(scope, error = %error, "could not store the response of an idempotency key");
             }
@@ -123,8 +123,8 @@ fn idempotency_key(request: &Request) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// The body in a form that does not change with key order or whitespace,
-/// so a client that serialises the same request again matches. A body that
+/// Serialises the body in a form that does not change with key order or
+/// whitespace, so a client that serialises the same request again matches. A body that
 /// is not JSON is compared byte for byte.
 fn canonical_body(request: &Request) -> Vec<u8> {
     let bytes = body_bytes(request);

@@ -14,8 +14,8 @@ pub enum IfMatch {
     /// `*`: the connector must exist, in any version.
     Any,
     /// The entity tags listed, quotes removed. Weak tags (`W/"3"`) are kept
-    /// with their prefix, so they never match: `If-Match` compares strongly
-    /// (RFC 9110, section 13.1.1).
+    /// with their prefix, so they never match, because HTTP's `If-Match`
+    /// uses the strong comparison.
     Tags(Vec<String>),
 }
 

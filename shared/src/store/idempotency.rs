@@ -1,6 +1,6 @@
 //! Idempotency keys: the first response to a request sent with an
 //! `Idempotency-Key`, kept for a day so that a retry gets it again instead
-//! of acting twice. An item holds a keyed digest of the request and the
+//! of acting twice. An item contains a keyed digest of the request and the
 //! response body, never the request body itself.
 
 use std::collections::HashMap;
@@ -35,7 +35,7 @@ pub struct StoredResponse {
     pub headers: Vec<(String, String)>,
 }
 
-/// What a claim of an idempotency key found.
+/// Result of claiming an idempotency key.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimOutcome {
     /// The key is new (or expired): this request acts and completes it.
