@@ -277,23 +277,11 @@ pub async fn update(
     let expected_version = precondition
         .map(|precondition| precondition.expect(connector.version))
         .transpose()?;
-    let mut changes = serde_json::Map::new();
-    if let Some(name) = name.filter(|name| *name != connector.name) {
-        changes.insert("name".into(), json!({"from": connector.name, "to": name}));
-        connector.name = name;
-    }
-    if let Some(domain) = domain.filter(|domain| *domain != connector.domain) {
-        changes.insert(
-            "domain".into(),
-            json!({"from": connector.domain, "to": domain}),
-        );
-        connector.domain = domain;
-    }
+    let changes = apply_settings(&mut connector, name, domain, token.is_some());
     if let Some(token) = &token {
         // NOTE: if the conditional write below fails (a concurrent change
         // between the check above and the write), the new token is already
         // stored and the request still gets 412.
-        changes.insert("apiToken".into(), json!("replaced"));
         context
             .services
             .tokens
@@ -312,7 +300,7 @@ pub async fn update(
         request,
         AuditAction::ConnectorUpdated,
         Some(&connector.id),
-        serde_json::Value::Object(changes),
+        changes,
     )
     .await;
     let response = json_response(
@@ -320,6 +308,33 @@ pub async fn update(
         &super::schedules::connector_body(&connector)?,
     )?;
     Ok(with_etag(response, connector.version))
+}
+
+/// Applies a PATCH's new values to the connector and returns what changed,
+/// as the audit record lists it: `{from, to}` per field, and only
+/// `"replaced"` for the token.
+fn apply_settings(
+    connector: &mut Connector,
+    name: Option<String>,
+    domain: Option<OktaDomain>,
+    token_replaced: bool,
+) -> serde_json::Value {
+    let mut changes = serde_json::Map::new();
+    if let Some(name) = name.filter(|name| *name != connector.name) {
+        changes.insert("name".into(), json!({"from": connector.name, "to": name}));
+        connector.name = name;
+    }
+    if let Some(domain) = domain.filter(|domain| *domain != connector.domain) {
+        changes.insert(
+            "domain".into(),
+            json!({"from": connector.domain, "to": domain}),
+        );
+        connector.domain = domain;
+    }
+    if token_replaced {
+        changes.insert("apiToken".into(), json!("replaced"));
+    }
+    serde_json::Value::Object(changes)
 }
 
 /// Deletes the record at once (the connector answers 404 from now on), then
