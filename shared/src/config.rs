@@ -37,6 +37,9 @@ pub struct Settings {
     pub sync_queue_url: Option<String>,
     pub domain_policy: DomainPolicy,
     pub retention_days: i64,
+    /// KMS key that encrypts the connectors' secrets (`SECRETS_KMS_KEY_ARN`),
+    /// or `None` for the `aws/secretsmanager` key.
+    pub secrets_kms_key_id: Option<String>,
     /// EventBridge Scheduler group that holds the connectors' schedules.
     pub schedule_group: Option<String>,
     /// Target of the connectors' schedules, or `None` in functions that
@@ -76,13 +79,7 @@ impl Settings {
                     .collect()
             })
             .unwrap_or_default();
-        let retention_days = match optional("RETENTION_DAYS") {
-            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
-                name: "RETENTION_DAYS",
-                message: format!("'{value}' is not a whole number of days"),
-            })?,
-            None => DEFAULT_RETENTION_DAYS,
-        };
+        let retention_days = retention_days_from_env()?;
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             secret_prefix: optional("SECRET_NAME_PREFIX")
@@ -93,6 +90,7 @@ impl Settings {
                 custom_domains,
             },
             retention_days,
+            secrets_kms_key_id: optional("SECRETS_KMS_KEY_ARN"),
             schedule_group: optional("SCHEDULE_GROUP_NAME"),
             schedule_target: schedule_target_from_env()?,
             min_schedule_interval: min_schedule_interval_from_env()?,
@@ -130,7 +128,8 @@ impl Services {
             .map(|url| Handoff::new(aws_sdk_sqs::Client::new(sdk), url.clone()));
         Self {
             store: Store::new(dynamo, settings.table_name.clone(), settings.retention_days),
-            tokens: TokenStore::new(secrets.clone(), settings.secret_prefix.clone()),
+            tokens: TokenStore::new(secrets.clone(), settings.secret_prefix.clone())
+                .with_kms_key_id(settings.secrets_kms_key_id.clone()),
             handoff,
             scheduler: aws_sdk_scheduler::Client::new(sdk),
             secrets,
@@ -162,6 +161,21 @@ fn schedule_target_from_env() -> Result<Option<ScheduleTarget>, ConfigError> {
         queue_arn,
         dead_letter_arn: optional("SCHEDULE_DLQ_ARN"),
     }))
+}
+
+/// Reads `RETENTION_DAYS`: a whole number of days from 1 to 36500 (about a
+/// century), default 90.
+fn retention_days_from_env() -> Result<i64, ConfigError> {
+    let Some(value) = optional("RETENTION_DAYS") else {
+        return Ok(DEFAULT_RETENTION_DAYS);
+    };
+    match value.trim().parse::<i64>() {
+        Ok(days) if (1..=36_500).contains(&days) => Ok(days),
+        _ => Err(ConfigError::Invalid {
+            name: "RETENTION_DAYS",
+            message: format!("'{value}' is not a whole number of days from 1 to 36500"),
+        }),
+    }
 }
 
 fn min_schedule_interval_from_env() -> Result<chrono::Duration, ConfigError> {

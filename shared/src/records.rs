@@ -26,6 +26,11 @@ pub struct Connector {
     pub auth: ConnectorAuth,
     pub created_at: String,
     pub updated_at: String,
+    /// Version of the admin-set state (name, domain, token, schedule),
+    /// raised by one on every change to it and sent as the `ETag`. Items
+    /// written before versions existed read as 0.
+    #[serde(default)]
+    pub version: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<ScheduleRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -437,6 +442,78 @@ pub struct MemberRecord {
     pub id: String,
     pub login: Option<String>,
     pub status: Option<String>,
+}
+
+/// One admin action recorded in the audit trail. It names who acted, on
+/// what and when, and never contains a secret: a replaced token is recorded as
+/// `"apiToken": "replaced"`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// Time-ordered id, so that ids sort like `time`.
+    pub id: String,
+    pub time: String,
+    pub action: AuditAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_id: Option<String>,
+    pub actor: Actor,
+    /// API Gateway's id of the request, to find it in the access log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Changed values, for example `{"name": {"from": "A", "to": "B"}}`.
+    #[serde(default)]
+    pub details: Map<String, Value>,
+}
+
+/// The admin actions the audit trail records.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum AuditAction {
+    #[serde(rename = "connector.created")]
+    ConnectorCreated,
+    #[serde(rename = "connector.updated")]
+    ConnectorUpdated,
+    #[serde(rename = "connector.deleted")]
+    ConnectorDeleted,
+    #[serde(rename = "sync.started")]
+    SyncStarted,
+    #[serde(rename = "schedule.updated")]
+    ScheduleUpdated,
+    #[serde(rename = "schedule.deleted")]
+    ScheduleDeleted,
+    #[serde(rename = "removals.approved")]
+    RemovalsApproved,
+    #[serde(rename = "removals.discarded")]
+    RemovalsDiscarded,
+}
+
+/// The caller of an API request, as API Gateway's authorizer identified it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    /// IAM: the caller's ARN (or its caller id when API Gateway sends no
+    /// ARN). JWT: the `sub` claim. Anonymous: `"anonymous"`.
+    pub id: String,
+    /// JWT: the `iss` claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// IAM: the caller's AWS account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    Iam,
+    Jwt,
+    /// No authorizer ran, as under `cargo lambda watch`.
+    Anonymous,
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ pub enum SecretsError {
 pub struct TokenStore {
     client: Client,
     prefix: String,
+    /// Customer managed KMS key for new secrets; `None` uses the account's
+    /// `aws/secretsmanager` key.
+    kms_key_id: Option<String>,
 }
 
 impl TokenStore {
@@ -35,7 +38,16 @@ impl TokenStore {
         Self {
             client,
             prefix: prefix.into(),
+            kms_key_id: None,
         }
+    }
+
+    /// Encrypts the secrets this store creates with the given KMS key (id,
+    /// ARN or alias). New token values of an existing secret keep the key it
+    /// was created with.
+    pub fn with_kms_key_id(mut self, kms_key_id: Option<String>) -> Self {
+        self.kms_key_id = kms_key_id;
+        self
     }
 
     pub fn secret_name(&self, connector_id: &ConnectorId) -> String {
@@ -52,6 +64,7 @@ impl TokenStore {
             .name(self.secret_name(connector_id))
             .description("Okta API token of an Okta sync connector")
             .secret_string(token.expose())
+            .set_kms_key_id(self.kms_key_id.clone())
             .tags(
                 aws_sdk_secretsmanager::types::Tag::builder()
                     .key("okta-sync:connector")

@@ -122,6 +122,13 @@ async fn malformed_requests_change_nothing() {
         ("GET", format!("/connectors/{c}/schedule"), None, json),
         ("DELETE", format!("/connectors/{c}/schedule"), None, json),
         ("PUT", "/connectors/0123456789abcdef0123456789abcdef/schedule".into(), Some(r#"{"interval":{"every":2,"unit":"hours"}}"#.into()), json),
+        ("PUT", format!("/connectors/{c}/schedule"), Some(format!(r#"{{"expression":"0 9 * * 1","timezone":"{}"}}"#, "Europe/".repeat(10))), json),
+        // Audit trail.
+        ("GET", "/audit?connectorId=..%2Fetc".into(), None, json),
+        ("GET", "/audit?limit=0".into(), None, json),
+        ("GET", "/audit?cursor=abc".into(), None, json),
+        ("GET", "/audit?action=connector.created".into(), None, json),
+        ("POST", "/audit".into(), Some("{}".into()), json),
     ];
     assert!(cases.len() >= 60, "{} cases", cases.len());
     let before = stack.dump_table().await;

@@ -2,6 +2,8 @@
 //! test gets its own table, queue and schedule group in it.
 
 mod api;
+mod api_safety;
+mod audit;
 mod bad_input;
 mod e2e;
 mod faults;

@@ -217,6 +217,27 @@ async fn approve_applies_held_removals() {
         .request("GET", &format!("/connectors/{connector}"), None)
         .await;
     assert_eq!(connector_body["lastRun"]["status"], "succeeded");
+    assert_eq!(
+        audit_actions(&stack, &connector)
+            .await
+            .first()
+            .map(String::as_str),
+        Some("removals.approved")
+    );
+}
+
+/// The connector's audit actions, newest first.
+async fn audit_actions(stack: &Stack, connector: &str) -> Vec<String> {
+    let (status, body) = stack
+        .request("GET", &format!("/audit?connectorId={connector}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"]
+        .as_array()
+        .expect("audit items")
+        .iter()
+        .map(|record| record["action"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -251,6 +272,13 @@ async fn discard_drops_held_removals() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{late}");
     assert_eq!(late["code"], "not_awaiting_approval");
+    assert_eq!(
+        audit_actions(&stack, &connector)
+            .await
+            .first()
+            .map(String::as_str),
+        Some("removals.discarded")
+    );
 }
 
 #[tokio::test]

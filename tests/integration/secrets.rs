@@ -88,3 +88,62 @@ async fn token_absent_from_trace_logs() {
         "the replaced token reached Okta"
     );
 }
+
+#[tokio::test]
+async fn secrets_use_kms_key_when_set() {
+    let key_arn = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let stack = Stack::with_settings(|settings| {
+        settings.secrets_kms_key_id = Some(key_arn.to_owned());
+    })
+    .await;
+    let (status, body) = stack
+        .request(
+            "POST",
+            "/connectors",
+            Some(json!({
+                "name": "Encrypted",
+                "domain": "acme.okta.com",
+                "apiToken": "00abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = okta_sync::domain::ConnectorId::parse(body["id"].as_str().expect("id")).expect("id");
+
+    let secret = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .describe_secret()
+        .secret_id(stack.api.services.tokens.secret_name(&id))
+        .send()
+        .await
+        .expect("describe the secret");
+
+    assert_eq!(secret.kms_key_id(), Some(key_arn));
+}
+
+#[tokio::test]
+async fn secrets_use_default_key_when_unset() {
+    let stack = Stack::new().await;
+    let (status, body) = stack
+        .request(
+            "POST",
+            "/connectors",
+            Some(json!({
+                "name": "Default key",
+                "domain": "acme.okta.com",
+                "apiToken": "00abcdefghijklmnopqrstuvwxyz0123456789ABCD"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = okta_sync::domain::ConnectorId::parse(body["id"].as_str().expect("id")).expect("id");
+
+    let secret = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .describe_secret()
+        .secret_id(stack.api.services.tokens.secret_name(&id))
+        .send()
+        .await
+        .expect("describe the secret");
+
+    // Secrets Manager reports no key id for the aws/secretsmanager key.
+    assert_eq!(secret.kms_key_id(), None);
+}

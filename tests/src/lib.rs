@@ -106,6 +106,7 @@ impl Stack {
                 custom_domains: vec![],
             },
             retention_days: 90,
+            secrets_kms_key_id: None,
             schedule_group: Some(resources.schedule_group.clone()),
             schedule_target: Some(okta_sync::config::ScheduleTarget {
                 role_arn: "arn:aws:iam::123456789012:role/okta-sync-scheduler".into(),
@@ -167,6 +168,36 @@ impl Stack {
             _ => String::new(),
         };
         (status, text)
+    }
+
+    /// Sends a request with extra headers and an authorizer context, and
+    /// returns the whole response with its body parsed as JSON.
+    pub async fn send(&self, call: Call<'_>) -> Reply {
+        let body = call.body.map(|body| body.to_string());
+        let mut event =
+            api_gateway_event(call.method, call.path, body.as_deref(), "application/json");
+        for (name, value) in call.headers {
+            event["headers"][name.to_ascii_lowercase()] = json!(value);
+        }
+        if let Some(authorizer) = call.authorizer {
+            event["requestContext"]["authorizer"] = authorizer;
+        }
+        let request =
+            lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+        let response = api::handle(&self.api, request).await;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = match response.into_body() {
+            Body::Text(text) => text,
+            Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            _ => String::new(),
+        };
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Creates a connector for the fake Okta and returns its id.
@@ -257,6 +288,31 @@ impl Stack {
     }
 }
 
+/// A request for [`Stack::send`].
+#[derive(Default)]
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub body: Option<Value>,
+    pub headers: Vec<(&'a str, String)>,
+    /// `requestContext.authorizer` as API Gateway sends it, for example
+    /// `{"iam": {"userArn": "…"}}` or `{"jwt": {"claims": {"sub": "…"}}}`.
+    pub authorizer: Option<Value>,
+}
+
+/// A response of [`Stack::send`].
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: lambda_http::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
 /// Builds the request API Gateway (HTTP API, payload v2) sends a function.
 pub fn api_gateway_request(
     method: &str,
@@ -264,10 +320,21 @@ pub fn api_gateway_request(
     body: Option<&str>,
     content_type: &str,
 ) -> lambda_http::Request {
+    let event = api_gateway_event(method, path_and_query, body, content_type);
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// Builds the API Gateway v2 event of a request, with no authorizer.
+pub fn api_gateway_event(
+    method: &str,
+    path_and_query: &str,
+    body: Option<&str>,
+    content_type: &str,
+) -> Value {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
@@ -293,6 +360,5 @@ pub fn api_gateway_request(
         },
         "body": body,
         "isBase64Encoded": false
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+    })
 }

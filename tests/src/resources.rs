@@ -5,7 +5,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ScalarAttributeType,
+    KeyType, Projection, ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 
 #[derive(Debug, Clone)]
@@ -100,7 +100,8 @@ pub async fn create_table(sdk: &SdkConfig, table: &str) {
         )
         .build()
         .expect("index");
-    aws_sdk_dynamodb::Client::new(sdk)
+    let client = aws_sdk_dynamodb::Client::new(sdk);
+    client
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -114,6 +115,22 @@ pub async fn create_table(sdk: &SdkConfig, table: &str) {
         .send()
         .await
         .expect("create the mirror table");
+    // As in the template. The code checks expiry times itself, because TTL
+    // deletes late and moto never deletes, but the setting is read back in
+    // the tests.
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expiresAt")
+                .enabled(true)
+                .build()
+                .expect("TTL specification"),
+        )
+        .send()
+        .await
+        .expect("enable TTL on the mirror table");
 }
 
 /// Reads every item of a table as a sorted list of debug strings.

@@ -7,15 +7,18 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::audit;
 use super::connector_settings::{check_user_selection, local_errors, resolve_adopt_from};
 use super::error::ApiError;
+use super::idempotency;
+use super::precondition::{if_match, with_etag};
 use super::request::{optional_json, required_json, Query};
 use super::{json_response, ApiContext, ListPage};
 use crate::domain::{ApiToken, ConnectorId, OktaDomain};
 use crate::lifecycle::{AdoptMatch, Cleanup, Mapping, Scope};
 use crate::okta::{ClientOptions, OktaClient};
 use crate::records::{
-    now_rfc3339, Connector, ConnectorAuth, DeletionGuard, Run, SyncMode, Trigger,
+    now_rfc3339, AuditAction, Connector, ConnectorAuth, DeletionGuard, Run, SyncMode, Trigger,
 };
 use crate::sync::{SyncAction, SyncEvent};
 
@@ -24,6 +27,23 @@ use crate::sync::{SyncAction, SyncEvent};
 pub const QUEUED_LEASE_SECONDS: i64 = 3600;
 
 const MAX_NAME_CHARS: usize = 200;
+
+/// Maximum length of a domain input: a 253-character host name with room for
+/// `https://` and a trailing slash. Checked before parsing, so the parser
+/// only sees short values.
+const MAX_DOMAIN_CHARS: usize = 300;
+
+fn parse_domain(value: &str, policy: &crate::domain::DomainPolicy) -> Result<OktaDomain, ApiError> {
+    let chars = value.chars().count();
+    if chars > MAX_DOMAIN_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_domain",
+            format!("domain has {chars} characters; the maximum is {MAX_DOMAIN_CHARS}: enter your Okta org's host, for example acme.okta.com"),
+        )
+        .with_field("domain"));
+    }
+    OktaDomain::parse(value, policy).map_err(|error| ApiError::invalid_field("domain", error))
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -215,13 +235,20 @@ fn collect_errors(errors: Vec<ApiError>) -> Result<(), ApiError> {
     Err(first.with_extra("errors", all))
 }
 
+/// `POST /connectors`, once per `Idempotency-Key`.
 pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<Body>, ApiError> {
+    idempotency::once(context, request, "POST /connectors", || {
+        create_once(context, request)
+    })
+    .await
+}
+
+async fn create_once(context: &ApiContext, request: &Request) -> Result<Response<Body>, ApiError> {
     let body: CreateConnector = required_json(request)?;
     let policy = &context.services.settings.domain_policy;
 
     let name = validate_name(&body.name);
-    let domain = OktaDomain::parse(&body.domain, policy)
-        .map_err(|error| ApiError::invalid_field("domain", error));
+    let domain = parse_domain(&body.domain, policy);
     let token = ApiToken::parse(&body.api_token)
         .map_err(|error| ApiError::invalid_field("apiToken", error));
     let kind = validate_type(body.connector_type.as_deref());
@@ -267,6 +294,7 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         auth: ConnectorAuth::api_token(),
         created_at: now.clone(),
         updated_at: now,
+        version: 1,
         schedule: None,
         last_run: None,
         scope,
@@ -292,8 +320,19 @@ pub async fn create(context: &ApiContext, request: &Request) -> Result<Response<
         return Err(error.into());
     }
     tracing::info!(connector_id = %connector.id, domain = %connector.domain, "connector created");
+    audit::record(
+        context,
+        request,
+        AuditAction::ConnectorCreated,
+        Some(&connector.id),
+        json!({"name": connector.name, "domain": connector.domain, "apiToken": "set"}),
+    )
+    .await;
 
-    let mut response = json_response(StatusCode::CREATED, &connector)?;
+    let mut response = with_etag(
+        json_response(StatusCode::CREATED, &connector)?,
+        connector.version,
+    );
     if let Ok(location) = format!("/connectors/{}", connector.id).parse() {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -314,10 +353,11 @@ pub async fn list(context: &ApiContext, request: &Request) -> Result<Response<Bo
 
 pub async fn get(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
     let connector = load(context, id).await?;
-    json_response(
+    let response = json_response(
         StatusCode::OK,
         &super::schedules::connector_body(&connector)?,
-    )
+    )?;
+    Ok(with_etag(response, connector.version))
 }
 
 pub async fn update(
@@ -326,6 +366,7 @@ pub async fn update(
     id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let body: UpdateConnector = required_json(request)?;
+    let precondition = if_match(request)?;
     if body.changes_nothing() {
         return Err(ApiError::bad_request(
             "empty_update",
@@ -337,9 +378,8 @@ pub async fn update(
     let domain = body
         .domain
         .as_deref()
-        .map(|domain| OktaDomain::parse(domain, policy))
-        .transpose()
-        .map_err(|error| ApiError::invalid_field("domain", error));
+        .map(|domain| parse_domain(domain, policy))
+        .transpose();
     let token = body
         .api_token
         .as_deref()
@@ -378,18 +418,20 @@ pub async fn update(
     };
 
     let mut connector = load(context, id).await?;
-    if let Some(name) = name {
-        connector.name = name;
-    }
-    if let Some(domain) = domain {
-        connector.domain = domain;
-    }
+    // Checked before the token is replaced, so a stale request changes
+    // nothing. The conditional write below catches a change in between.
+    let expected_version = precondition
+        .map(|precondition| precondition.expect(connector.version))
+        .transpose()?;
+    let domain_changed = domain.is_some();
+    let mut changes = apply_settings(&mut connector, name, domain, token.is_some());
+    let before = settings_snapshot(&connector);
     // A new selection, domain or token is checked against Okta before it
     // is stored; each object sent replaces the stored one whole.
     let scope = body.scope.unwrap_or_else(|| connector.scope.clone());
     let selection_changed = scope.user_filter != connector.scope.user_filter
         || scope.user_search != connector.scope.user_search
-        || body.domain.is_some()
+        || domain_changed
         || token.is_some();
     if selection_changed && (scope.user_filter.is_some() || scope.user_search.is_some()) {
         let check_token = match &token {
@@ -414,7 +456,11 @@ pub async fn update(
     if let Some(guard) = body.deletion_guard {
         connector.deletion_guard = guard.into_guard();
     }
+    record_setting_changes(&mut changes, &before, &settings_snapshot(&connector));
     if let Some(token) = &token {
+        // NOTE: if the conditional write below fails (a concurrent change
+        // between the check above and the write), the new token is already
+        // stored and the request still gets 412.
         context
             .services
             .tokens
@@ -425,20 +471,113 @@ pub async fn update(
     context
         .services
         .store
-        .update_connector_settings(&connector)
+        .update_connector_settings(&mut connector, expected_version)
         .await?;
     tracing::info!(connector_id = %connector.id, token_replaced = token.is_some(), "connector updated");
-    json_response(StatusCode::OK, &connector)
+    audit::record(
+        context,
+        request,
+        AuditAction::ConnectorUpdated,
+        Some(&connector.id),
+        changes,
+    )
+    .await;
+    let response = json_response(
+        StatusCode::OK,
+        &super::schedules::connector_body(&connector)?,
+    )?;
+    Ok(with_etag(response, connector.version))
+}
+
+/// Applies a PATCH's new values to the connector and returns what changed,
+/// as the audit record lists it: `{from, to}` per field, and only
+/// `"replaced"` for the token.
+fn apply_settings(
+    connector: &mut Connector,
+    name: Option<String>,
+    domain: Option<OktaDomain>,
+    token_replaced: bool,
+) -> serde_json::Value {
+    let mut changes = serde_json::Map::new();
+    if let Some(name) = name.filter(|name| *name != connector.name) {
+        changes.insert("name".into(), json!({"from": connector.name, "to": name}));
+        connector.name = name;
+    }
+    if let Some(domain) = domain.filter(|domain| *domain != connector.domain) {
+        changes.insert(
+            "domain".into(),
+            json!({"from": connector.domain, "to": domain}),
+        );
+        connector.domain = domain;
+    }
+    if token_replaced {
+        changes.insert("apiToken".into(), json!("replaced"));
+    }
+    serde_json::Value::Object(changes)
+}
+
+/// The lifecycle settings of a connector as JSON, to list in the audit
+/// record the ones a PATCH changed.
+fn settings_snapshot(connector: &Connector) -> serde_json::Map<String, serde_json::Value> {
+    let mut snapshot = serde_json::Map::new();
+    snapshot.insert("scope".into(), json!(connector.scope));
+    snapshot.insert("mapping".into(), json!(connector.mapping));
+    snapshot.insert("cleanup".into(), json!(connector.cleanup));
+    snapshot.insert("adoptFrom".into(), json!(connector.adopt_from));
+    snapshot.insert("adoptMatch".into(), json!(connector.adopt_match));
+    snapshot.insert("deletionGuard".into(), json!(connector.deletion_guard));
+    snapshot
+}
+
+/// Adds `{from, to}` to `changes` for each setting that differs.
+fn record_setting_changes(
+    changes: &mut serde_json::Value,
+    before: &serde_json::Map<String, serde_json::Value>,
+    after: &serde_json::Map<String, serde_json::Value>,
+) {
+    let Some(changes) = changes.as_object_mut() else {
+        return;
+    };
+    for (name, new) in after {
+        let old = before.get(name).unwrap_or(&serde_json::Value::Null);
+        if old != new {
+            changes.insert(name.clone(), json!({"from": old, "to": new}));
+        }
+    }
 }
 
 /// Deletes the record at once (the connector answers 404 from now on), then
 /// its schedule and secret; the mirror is purged by the sync function.
-pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
+pub async fn delete(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
     let connector_id = parse_id(id)?;
+    let precondition = if_match(request)?;
     let services = &context.services;
-    let Some(connector) = services.store.delete_connector(&connector_id).await? else {
+    let expected_version = match precondition {
+        Some(precondition) => {
+            let current = load(context, id).await?;
+            Some(precondition.expect(current.version)?)
+        }
+        None => None,
+    };
+    let Some(connector) = services
+        .store
+        .delete_connector(&connector_id, expected_version)
+        .await?
+    else {
         return Err(ApiError::connector_not_found(id));
     };
+    audit::record(
+        context,
+        request,
+        AuditAction::ConnectorDeleted,
+        Some(&connector.id),
+        json!({"name": connector.name, "domain": connector.domain}),
+    )
+    .await;
 
     if let Err(error) = crate::scheduler::delete_schedule(services, &connector.id).await {
         tracing::error!(connector_id = %connector.id, error = %error, "could not delete the connector's schedule");
@@ -517,7 +656,21 @@ pub async fn test(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiE
 /// Queues a sync (full unless the body requests incremental, and a dry run
 /// if it sets `dryRun`): writes the `queued` Run and the connector's lease
 /// together, sends the run to the sync function, and answers 202 at once.
+/// Runs once per `Idempotency-Key` of the connector.
 pub async fn start_sync(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let connector_id = parse_id(id)?;
+    let scope = format!("POST /connectors/{connector_id}/sync");
+    idempotency::once(context, request, &scope, || {
+        start_sync_once(context, request, id)
+    })
+    .await
+}
+
+async fn start_sync_once(
     context: &ApiContext,
     request: &Request,
     id: &str,
@@ -570,6 +723,14 @@ pub async fn start_sync(
         return Err(ApiError::internal("queueing the sync", &error));
     }
     tracing::info!(connector_id = %connector.id, run_id = run.run_id, dry_run = run.dry_run, "sync queued");
+    audit::record(
+        context,
+        request,
+        AuditAction::SyncStarted,
+        Some(&connector.id),
+        json!({"runId": run.run_id, "mode": run.mode}),
+    )
+    .await;
 
     let mut response = json_response(
         StatusCode::ACCEPTED,

@@ -75,6 +75,20 @@ impl CursorSigner {
         Ok(payload.after)
     }
 
+    /// Returns a keyed digest (HMAC-SHA256, base64url) of `parts`, bound to
+    /// `purpose`, for values that must be compared later but not stored,
+    /// such as request bodies that hold an API token.
+    pub fn digest(&self, purpose: &str, parts: &[&[u8]]) -> String {
+        let mut mac = self.mac();
+        mac.update(purpose.as_bytes());
+        for part in parts {
+            // Length prefixes keep ("ab", "c") apart from ("a", "bc").
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
     fn tag(&self, json: &[u8]) -> Vec<u8> {
         let mut mac = self.mac();
         mac.update(json);

@@ -109,6 +109,9 @@ impl From<StoreError> for ApiError {
                 "conflict",
                 "the connector was changed by another request at the same time; read it again and retry",
             ),
+            StoreError::VersionMismatch { current } => {
+                super::precondition::precondition_failed(current)
+            }
             other => Self::internal("reading or writing the mirror table", &other),
         }
     }

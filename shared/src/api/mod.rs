@@ -7,11 +7,14 @@
 // boxing.
 #![allow(clippy::result_large_err)]
 
+pub mod audit;
 mod connector_settings;
 mod connectors;
 mod cursor;
 mod error;
+pub mod idempotency;
 mod mirror;
+pub mod precondition;
 mod request;
 mod runs;
 mod schedules;
@@ -134,7 +137,7 @@ async fn route(
         ["connectors", id] => match *method {
             Method::GET => connectors::get(context, id).await,
             Method::PATCH => connectors::update(context, request, id).await,
-            Method::DELETE => connectors::delete(context, id).await,
+            Method::DELETE => connectors::delete(context, request, id).await,
             _ => Err(method_not_allowed(&["GET", "PATCH", "DELETE"])),
         },
         ["connectors", id, "test"] => match *method {
@@ -158,11 +161,11 @@ async fn route(
             _ => Err(method_not_allowed(&["GET"])),
         },
         ["connectors", id, "runs", run_id, "approve"] => match *method {
-            Method::POST => runs::approve(context, id, run_id).await,
+            Method::POST => runs::approve(context, request, id, run_id).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["connectors", id, "runs", run_id, "discard"] => match *method {
-            Method::POST => runs::discard(context, id, run_id).await,
+            Method::POST => runs::discard(context, request, id, run_id).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["connectors", id, "users"] => match *method {
@@ -192,22 +195,17 @@ async fn route(
         ["connectors", id, "schedule"] => match *method {
             Method::GET => schedules::get(context, id).await,
             Method::PUT => schedules::put(context, request, id).await,
-            Method::DELETE => schedules::delete(context, id).await,
+            Method::DELETE => schedules::delete(context, request, id).await,
             _ => Err(method_not_allowed(&["GET", "PUT", "DELETE"])),
         },
         ["schedules", "preview"] => match *method {
             Method::POST => schedules::preview(context, request).await,
             _ => Err(method_not_allowed(&["POST"])),
         },
-        // A 404 rather than 501: the API answers no 5xx for a client's request.
-        ["audit"] => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_implemented",
-            format!(
-                "{method} {} is part of the published API but not built yet",
-                crate::domain::truncate_for_message(path)
-            ),
-        )),
+        ["audit"] => match *method {
+            Method::GET => audit::list(context, request).await,
+            _ => Err(method_not_allowed(&["GET"])),
+        },
         _ => Err(ApiError::not_found(
             "route_not_found",
             format!(

@@ -15,7 +15,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
-fn body_bytes(request: &Request) -> &[u8] {
+pub(super) fn body_bytes(request: &Request) -> &[u8] {
     match request.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),

@@ -4,10 +4,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
+use serde_json::json;
+
+use super::audit;
 use super::connectors::{load, run_not_found};
 use super::error::ApiError;
 use super::request::Query;
 use super::{json_response, ApiContext, ListPage};
+use crate::records::AuditAction;
 use crate::store::ChangePosition;
 use crate::sync::ApprovalError;
 
@@ -50,6 +54,7 @@ pub async fn list_changes(
 /// `POST /connectors/{id}/runs/{runId}/approve`: applies the held removals.
 pub async fn approve(
     context: &ApiContext,
+    request: &Request,
     id: &str,
     run_id: &str,
 ) -> Result<Response<Body>, ApiError> {
@@ -57,12 +62,22 @@ pub async fn approve(
     let run = crate::sync::approve(&context.services.store, &connector, run_id)
         .await
         .map_err(approval_error)?;
+    let held = run.approval.as_ref().map(|approval| approval.held_users);
+    audit::record(
+        context,
+        request,
+        AuditAction::RemovalsApproved,
+        Some(&connector.id),
+        json!({"runId": run_id, "heldUsers": held}),
+    )
+    .await;
     json_response(StatusCode::OK, &run)
 }
 
 /// `POST /connectors/{id}/runs/{runId}/discard`: drops the held removals.
 pub async fn discard(
     context: &ApiContext,
+    request: &Request,
     id: &str,
     run_id: &str,
 ) -> Result<Response<Body>, ApiError> {
@@ -70,6 +85,15 @@ pub async fn discard(
     let run = crate::sync::discard(&context.services.store, &connector, run_id)
         .await
         .map_err(approval_error)?;
+    let held = run.approval.as_ref().map(|approval| approval.held_users);
+    audit::record(
+        context,
+        request,
+        AuditAction::RemovalsDiscarded,
+        Some(&connector.id),
+        json!({"runId": run_id, "heldUsers": held}),
+    )
+    .await;
     json_response(StatusCode::OK, &run)
 }
 

@@ -5,14 +5,15 @@ use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
+use super::audit;
 use super::connectors::{load, parse_id};
 use super::error::ApiError;
 use super::request::required_json;
 use super::{json_response, ApiContext};
 use crate::domain::ConnectorId;
-use crate::records::{now_rfc3339, Connector, ScheduleRecord};
+use crate::records::{now_rfc3339, AuditAction, Connector, ScheduleRecord};
 use crate::schedule::{
     self, codes, fields, Dialect, IntervalUnit, ScheduleError, ScheduleSource, Timezone,
 };
@@ -21,6 +22,24 @@ use crate::store::StoreError;
 
 /// Number of upcoming runs listed in a Schedule and in a preview.
 pub const NEXT_RUN_COUNT: usize = 5;
+
+/// EventBridge Scheduler's limits on `ScheduleExpression` (1 to 256
+/// characters) and `ScheduleExpressionTimezone` (1 to 50), applied to what
+/// the admin sends.
+const MAX_EXPRESSION_CHARS: usize = 256;
+const MAX_TIMEZONE_CHARS: usize = 50;
+
+fn check_length(field: &str, value: &str, max: usize) -> Result<(), ApiError> {
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(ApiError::bad_request(
+            "value_too_long",
+            format!("{field} has {chars} characters; the maximum is {max}"),
+        )
+        .with_field(field));
+    }
+    Ok(())
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -196,6 +215,20 @@ pub async fn put(
         enabled,
         "connector schedule saved"
     );
+    audit::record(
+        context,
+        request,
+        AuditAction::ScheduleUpdated,
+        Some(&connector.id),
+        json!({
+            "source": record.source,
+            "scheduleExpression": record.schedule_expression,
+            "timezone": record.timezone,
+            "enabled": enabled,
+            "previous": connector.schedule.as_ref().map(|previous| &previous.schedule_expression),
+        }),
+    )
+    .await;
     json_response(StatusCode::OK, &ScheduleView::new(&connector.id, &record))
 }
 
@@ -210,7 +243,11 @@ pub async fn get(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiEr
 
 /// `DELETE /connectors/{id}/schedule`: removes the EventBridge schedule,
 /// then the connector's record of it.
-pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, ApiError> {
+pub async fn delete(
+    context: &ApiContext,
+    request: &Request,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
     let connector = load(context, id).await?;
     if connector.schedule.is_none() {
         return Err(schedule_not_found(&connector.id));
@@ -219,6 +256,16 @@ pub async fn delete(context: &ApiContext, id: &str) -> Result<Response<Body>, Ap
     scheduler::delete_schedule(services, &connector.id).await?;
     services.store.set_schedule(&connector.id, None).await?;
     tracing::info!(connector_id = %connector.id, "connector schedule removed");
+    audit::record(
+        context,
+        request,
+        AuditAction::ScheduleDeleted,
+        Some(&connector.id),
+        json!({
+            "previous": connector.schedule.as_ref().map(|previous| &previous.schedule_expression),
+        }),
+    )
+    .await;
     Response::builder()
         .status(StatusCode::NO_CONTENT)
         .header(header::CACHE_CONTROL, "no-store")
@@ -254,6 +301,12 @@ fn check(
     timezone: Option<&str>,
     min_interval: chrono::Duration,
 ) -> Result<CheckedSchedule, ApiError> {
+    if let Some(expression) = &expression {
+        check_length(fields::EXPRESSION, expression, MAX_EXPRESSION_CHARS)?;
+    }
+    if let Some(timezone) = timezone {
+        check_length(fields::TIMEZONE, timezone, MAX_TIMEZONE_CHARS)?;
+    }
     let source = match (expression, interval) {
         (Some(expression), None) => ScheduleSource::Expression(expression),
         (None, Some(Interval { every, unit })) => ScheduleSource::Interval { every, unit },

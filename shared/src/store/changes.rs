@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::KeysAndAttributes;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -185,10 +185,6 @@ impl ChangePosition {
 }
 
 impl Store {
-    fn expires_at(&self) -> AttributeValue {
-        n(chrono::Utc::now().timestamp() + self.retention_days * 24 * 3600)
-    }
-
     /// Writes change log entries of a run, 25 to a batch.
     pub async fn write_changes(
         &self,
@@ -199,7 +195,7 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let expires_at = self.expires_at();
+        let expires_at = n(self.expires_at());
         let mut requests = Vec::with_capacity(changes.len());
         for change in changes {
             let mut item: Item = serde_dynamo::to_item(change)
@@ -273,7 +269,7 @@ impl Store {
         run_id: &str,
         user_ids: &[String],
     ) -> Result<(), StoreError> {
-        let expires_at = self.expires_at();
+        let expires_at = n(self.expires_at());
         let pk = held_pk(connector_id, run_id);
         let mut requests = Vec::with_capacity(user_ids.len());
         for user_id in user_ids {

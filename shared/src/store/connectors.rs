@@ -1,13 +1,48 @@
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::items::{s, PagedQuery};
+use super::items::{n, s, PagedQuery};
 use super::keys::CONNECTOR_PK;
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 use crate::records::{Connector, RunSummary, ScheduleRecord};
+
+/// Update expression that raises a connector's version by one; items
+/// written before versions existed start from 0.
+const BUMP_VERSION: &str = "#version = if_not_exists(#version, :zero) + :one";
+
+/// Adds the names and values that `BUMP_VERSION` uses.
+fn request_version(request: UpdateItemFluentBuilder) -> UpdateItemFluentBuilder {
+    request
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":one", n(1))
+}
+
+/// Condition that the connector exists with the given version. Version 0
+/// also matches an item that has no version attribute yet.
+fn version_condition(version: u64) -> &'static str {
+    if version == 0 {
+        "attribute_exists(pk) AND (attribute_not_exists(#version) OR #version = :expected)"
+    } else {
+        "#version = :expected"
+    }
+}
+
+fn with_version_condition(
+    request: UpdateItemFluentBuilder,
+    expected_version: Option<u64>,
+) -> UpdateItemFluentBuilder {
+    match expected_version {
+        None => request.condition_expression("attribute_exists(pk)"),
+        Some(version) => request
+            .condition_expression(version_condition(version))
+            .expression_attribute_values(":expected", n(version)),
+    }
+}
 
 impl Store {
     pub async fn create_connector(&self, connector: &Connector) -> Result<(), StoreError> {
@@ -26,10 +61,16 @@ impl Store {
         Ok(())
     }
 
-    /// Writes the admin-editable fields of a connector if it still exists.
-    /// Only these attributes change, so a schedule or run summary written by
-    /// another request at the same time is kept.
-    pub async fn update_connector_settings(&self, connector: &Connector) -> Result<(), StoreError> {
+    /// Writes the admin-editable fields of a connector if it still exists
+    /// and raises its version, which it stores in `connector.version`. Only
+    /// these attributes change, so a schedule or run summary written by
+    /// another request at the same time is kept. With `expected_version`
+    /// the write happens only while the stored version is that one.
+    pub async fn update_connector_settings(
+        &self,
+        connector: &mut Connector,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         let value = |what: &str, value: Result<AttributeValue, serde_dynamo::Error>| {
             value.map_err(|error| StoreError::corrupt(format!("connector {what}"), error))
         };
@@ -54,17 +95,17 @@ impl Store {
             "deletionGuard",
             serde_dynamo::to_attribute_value(connector.deletion_guard),
         )?;
-        let mut expression = "SET #name = :name, #domain = :domain, updatedAt = :updated, \
+        let mut expression = format!(
+            "SET #name = :name, #domain = :domain, updatedAt = :updated, \
              #scope = :scope, #mapping = :mapping, #cleanup = :cleanup, adoptMatch = :adoptMatch, \
-             deletionGuard = :guard"
-            .to_owned();
+             deletionGuard = :guard, {BUMP_VERSION}"
+        );
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("pk", s(CONNECTOR_PK))
             .key("sk", s(connector.id.as_str()))
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#domain", "domain")
             .expression_attribute_names("#scope", "scope")
@@ -77,7 +118,8 @@ impl Store {
             .expression_attribute_values(":mapping", mapping)
             .expression_attribute_values(":cleanup", cleanup)
             .expression_attribute_values(":adoptMatch", adopt_match)
-            .expression_attribute_values(":guard", guard);
+            .expression_attribute_values(":guard", guard)
+            .return_values(ReturnValue::UpdatedNew);
         if connector.adopt_from.is_empty() {
             expression.push_str(" REMOVE adoptFrom");
         } else {
@@ -88,17 +130,39 @@ impl Store {
             expression.push_str(", adoptFrom = :adoptFrom");
             request = request.expression_attribute_values(":adoptFrom", adopt_from);
         }
-        request
-            .update_expression(expression)
-            .send()
-            .await
-            .map_err(|error| match error.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => {
-                    StoreError::ConnectorNotFound(connector.id.clone())
-                }
-                _ => StoreError::dynamo("UpdateItem", error),
-            })?;
-        Ok(())
+        let request = request.update_expression(expression);
+        let request = with_version_condition(request_version(request), expected_version);
+        match request.send().await {
+            Ok(output) => {
+                connector.version = output
+                    .attributes
+                    .as_ref()
+                    .and_then(|attributes| super::items::get_n(attributes, "version"))
+                    .unwrap_or(connector.version + 1);
+                Ok(())
+            }
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(self.explain_failed_condition(&connector.id).await)
+            }
+            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
+        }
+    }
+
+    /// Tells why a conditional write on a connector failed: it is gone, or
+    /// its version moved on.
+    async fn explain_failed_condition(&self, id: &ConnectorId) -> StoreError {
+        match self.get_connector(id).await {
+            Ok(Some(current)) => StoreError::VersionMismatch {
+                current: current.version,
+            },
+            Ok(None) => StoreError::ConnectorNotFound(id.clone()),
+            Err(error) => error,
+        }
     }
 
     pub async fn get_connector(&self, id: &ConnectorId) -> Result<Option<Connector>, StoreError> {
@@ -153,21 +217,41 @@ impl Store {
     }
 
     /// Deletes the connector's record and returns it, or `None` if it was
-    /// already gone.
+    /// already gone. With `expected_version` it deletes only that version
+    /// and fails with `VersionMismatch` on any other.
     pub async fn delete_connector(
         &self,
         id: &ConnectorId,
+        expected_version: Option<u64>,
     ) -> Result<Option<Connector>, StoreError> {
-        let output = self
+        let mut request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(CONNECTOR_PK))
             .key("sk", s(id.as_str()))
-            .condition_expression("attribute_exists(pk)")
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
+            .return_values(ReturnValue::AllOld);
+        request = match expected_version {
+            None => request.condition_expression("attribute_exists(pk)"),
+            Some(version) => request
+                .condition_expression(version_condition(version))
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", n(version)),
+        };
+        let output = request.send().await;
+        if expected_version.is_some()
+            && output.as_ref().is_err_and(|error| {
+                matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                )
+            })
+        {
+            return match self.explain_failed_condition(id).await {
+                StoreError::ConnectorNotFound(_) => Ok(None),
+                other => Err(other),
+            };
+        }
         match output {
             Ok(output) => output
                 .attributes
@@ -211,8 +295,9 @@ impl Store {
         }
     }
 
-    /// Stores the connector's schedule, or removes it with `None`. Fails
-    /// with `ConnectorNotFound` when the connector no longer exists.
+    /// Stores the connector's schedule, or removes it with `None`, and
+    /// raises the connector's version. Fails with `ConnectorNotFound` when
+    /// the connector no longer exists.
     pub async fn set_schedule(
         &self,
         id: &ConnectorId,
@@ -231,11 +316,12 @@ impl Store {
                 let value: AttributeValue = serde_dynamo::to_attribute_value(schedule)
                     .map_err(|error| StoreError::corrupt("schedule", error))?;
                 request
-                    .update_expression("SET #schedule = :schedule")
+                    .update_expression(format!("SET #schedule = :schedule, {BUMP_VERSION}"))
                     .expression_attribute_values(":schedule", value)
             }
-            None => request.update_expression("REMOVE #schedule"),
+            None => request.update_expression(format!("SET {BUMP_VERSION} REMOVE #schedule")),
         };
+        let request = request_version(request);
         match request.send().await {
             Ok(_) => Ok(()),
             Err(error)

@@ -12,11 +12,15 @@
 //!   directions read as one query. A partition per group spreads the writes
 //!   of large syncs over many keys.
 //! - change log, held removals and the pending hold: see `changes.rs`.
+//! - audit record: `pk = "audit"` and `pk = "audit#c#cid"`, `sk = record id`
+//! - idempotency key: `pk = "idem#<route>"`, `sk = Idempotency-Key`
 
+mod audit;
 mod batch;
 mod changes;
 mod connectors;
 mod diff;
+mod idempotency;
 mod items;
 mod mirror;
 mod quarantine;
@@ -30,6 +34,7 @@ use aws_sdk_dynamodb::Client;
 pub use batch::BATCH_WRITE_MAX;
 pub use changes::{Change, ChangeAction, ChangeObject, ChangePosition, CHANGE_SHARDS};
 pub use diff::{changed_group_attributes, changed_user_attributes};
+pub use idempotency::{ClaimOutcome, StoredResponse, IDEMPOTENCY_TTL_SECONDS};
 pub use mirror::{
     group_hash, mapped_user_hash, user_hash, GroupIndexEntry, MemberQuery, MirrorPage, UserFilter,
     UserIndexEntry,
@@ -56,6 +61,8 @@ pub enum StoreError {
     RunActive { run_id: String },
     #[error("the item was changed by another request")]
     Conflict,
+    #[error("the connector is at version {current}, not the expected one")]
+    VersionMismatch { current: u64 },
 }
 
 impl StoreError {
@@ -151,6 +158,17 @@ impl Store {
     pub fn write_stats(&self) -> WriteCounts {
         self.stats.snapshot()
     }
+
+    /// Expiry time (epoch seconds, the unit DynamoDB TTL reads) of a run or
+    /// audit record written now.
+    pub(crate) fn expires_at(&self) -> i64 {
+        epoch_seconds() + self.retention_days * 24 * 3600
+    }
+}
+
+/// Current time in epoch seconds.
+pub(crate) fn epoch_seconds() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 pub(crate) mod keys {

@@ -558,6 +558,7 @@ impl Installation {
                 custom_domains: vec![],
             },
             retention_days: 90,
+            secrets_kms_key_id: None,
             schedule_group: Some(resources.schedule_group.clone()),
             schedule_target: Some(ScheduleTarget {
                 role_arn: "arn:aws:iam::123456789012:role/okta-sync-scheduler".into(),
