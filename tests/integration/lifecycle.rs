@@ -764,6 +764,16 @@ async fn adoption_across_orgs_keeps_keys() {
     assert_eq!(old_connector["adoptedBy"], new);
 
     // Adoption happens on the first successful sync only.
+    let (status, error) = stack
+        .request(
+            "PATCH",
+            &format!("/connectors/{new}"),
+            Some(json!({"adoptFrom": [old]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["code"], "adoption_closed");
+    assert_eq!(error["field"], "adoptFrom");
     let later = stack.sync_now(&new).await;
     assert!(later.adoption.is_none());
     assert_eq!(

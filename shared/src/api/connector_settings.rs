@@ -27,7 +27,9 @@ pub(super) fn local_errors(scope: Option<&Scope>, mapping: Option<&Mapping>) -> 
 }
 
 /// Checks `adoptFrom`: at most `MAX_ADOPT_FROM` distinct, existing
-/// connectors other than `own`.
+/// connectors other than `own`. On an update (`own` given) a non-empty list
+/// is rejected once the connector has finished a sync, because adoption
+/// only happens before that.
 pub(super) async fn resolve_adopt_from(
     context: &ApiContext,
     ids: &[String],
@@ -46,6 +48,21 @@ pub(super) async fn resolve_adopt_from(
             ),
         )
         .with_field("adoptFrom")]);
+    }
+    if let (Some(own), false) = (own, ids.is_empty()) {
+        let state = context
+            .services
+            .store
+            .get_sync_state(own)
+            .await
+            .map_err(|error| vec![error.into()])?;
+        if state.watermark.is_some() {
+            return Err(vec![ApiError::bad_request(
+                "adoption_closed",
+                "this connector has already finished a sync, and adoption only happens on a connector's first successful sync; create a new connector with adoptFrom instead",
+            )
+            .with_field("adoptFrom")]);
+        }
     }
     let mut resolved = Vec::with_capacity(ids.len());
     let mut errors = Vec::new();
