@@ -37,7 +37,7 @@ pub async fn list_changes(
         .map(|cursor| context.cursors.verify(cursor, &scope, ""))
         .transpose()?
         .map(|after| {
-            // A signed cursor always holds a position this route wrote.
+            // A cursor signed for this scope contains a position this route wrote.
             ChangePosition::decode(&after).ok_or_else(|| {
                 ApiError::bad_request("invalid_cursor", "cursor is not valid for this listing")
                     .with_field("cursor")
