@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use super::batch::Item;
 use super::items::{get_s, n, require_s, s, PagedQuery};
 use super::keys::{lease_pk, runs_pk};
+use super::unless_condition_failed;
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 use crate::records::Run;
@@ -370,17 +371,7 @@ impl Store {
             .expression_attribute_values(":rid", s(run_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(StoreError::dynamo("DeleteItem", error)),
-        }
+        unless_condition_failed("DeleteItem", result)
     }
 
     /// Returns the runs that started after `run_id`, oldest first.

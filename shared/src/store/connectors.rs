@@ -4,8 +4,10 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
+use super::condition_failed;
 use super::items::{n, s, PagedQuery};
 use super::keys::CONNECTOR_PK;
+use super::unless_condition_failed;
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 use crate::records::{Connector, RunSummary, ScheduleRecord};
@@ -282,17 +284,7 @@ impl Store {
             .expression_attribute_values(":run", value)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
-        }
+        unless_condition_failed("UpdateItem", result)
     }
 
     /// Stores the connector's schedule, or removes it with `None`, and
@@ -324,11 +316,7 @@ impl Store {
         let request = request_version(request);
         match request.send().await {
             Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if condition_failed(&error) => {
                 Err(StoreError::ConnectorNotFound(id.clone()))
             }
             Err(error) => Err(StoreError::dynamo("UpdateItem", error)),

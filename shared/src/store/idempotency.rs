@@ -9,6 +9,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
+use super::condition_failed;
 use super::items::{get_n, get_s, n, s};
 use super::{epoch_seconds, Store, StoreError};
 
@@ -191,13 +192,7 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             // Another request took the key over after the lease ran out.
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(error) if condition_failed(&error) => Ok(()),
             Err(error) => Err(StoreError::dynamo("DeleteItem", error)),
         }
     }

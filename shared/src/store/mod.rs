@@ -85,6 +85,32 @@ impl StoreError {
     }
 }
 
+/// Whether a conditional write failed only because its condition did not
+/// hold.
+pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error
+        .as_service_error()
+        .and_then(ProvideErrorMetadata::code)
+        == Some("ConditionalCheckFailedException")
+}
+
+/// The outcome of a write wanted only while its condition holds: a failed
+/// condition means there was nothing to do, not an error.
+pub(crate) fn unless_condition_failed<O, E, R>(
+    operation: &'static str,
+    result: Result<O, SdkError<E, R>>,
+) -> Result<(), StoreError>
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if condition_failed(&error) => Ok(()),
+        Err(error) => Err(StoreError::dynamo(operation, error)),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     client: Client,

@@ -6,8 +6,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::batch::Item;
+use super::condition_failed;
 use super::items::{require_s, s};
 use super::keys::{groups_of_pk, groups_pk, members_pk, users_pk, CONNECTOR_PK};
+use super::unless_condition_failed;
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 
@@ -158,10 +160,7 @@ impl Store {
                 Ok(_) => self.stats.record(1, started),
                 // A group item not written yet, or already at zero: the next
                 // full sync sets the count from the member list.
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(error) if condition_failed(&error) => {}
                 Err(error) => return Err(StoreError::dynamo("UpdateItem", error)),
             }
         }
@@ -218,17 +217,7 @@ impl Store {
             .expression_attribute_values(":by", s(adopted_by.as_str()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
-        }
+        unless_condition_failed("UpdateItem", result)
     }
 
     async fn update_users(
@@ -263,10 +252,7 @@ impl Store {
             match result {
                 Ok(_) => self.stats.record(1, started),
                 // Deleted by a concurrent purge: nothing left to update.
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(error) if condition_failed(&error) => {}
                 Err(error) => return Err(StoreError::dynamo("UpdateItem", error)),
             }
         }

@@ -7,8 +7,10 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
+use super::condition_failed;
 use super::items::{get_s, n, s, PagedQuery};
 use super::keys::{lease_pk, runs_pk, LEASE_SK};
+use super::unless_condition_failed;
 use super::{Store, StoreError};
 use crate::domain::ConnectorId;
 use crate::records::Run;
@@ -103,11 +105,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(LeaseOutcome::Acquired),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if condition_failed(&error) => {
                 let holder = self.lease_holder(connector_id).await?;
                 Ok(LeaseOutcome::HeldBy(holder.unwrap_or_default()))
             }
@@ -138,13 +136,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(error) if condition_failed(&error) => Ok(false),
             Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
         }
     }
@@ -165,17 +157,7 @@ impl Store {
             .expression_attribute_values(":rid", s(run_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(error) => Err(StoreError::dynamo("DeleteItem", error)),
-        }
+        unless_condition_failed("DeleteItem", result)
     }
 
     /// Returns the run holding an unexpired lease, if any.
@@ -358,13 +340,7 @@ impl Store {
                 tracing::warn!(connector_id = %connector_id, run_id, "marked a run that stopped without finishing as failed");
                 Ok(())
             }
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
+            Err(error) if condition_failed(&error) => Ok(()),
             Err(error) => Err(StoreError::dynamo("UpdateItem", error)),
         }
     }
