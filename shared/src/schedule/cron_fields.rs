@@ -493,6 +493,16 @@ pub(crate) fn parse_field(
         .iter()
         .map(|&(entry, offset)| parser.parse_item(entry, offset))
         .collect::<Result<Vec<_>, _>>()?;
+    // A list with a `*` in it, such as `*,0`, selects every value. It is
+    // written as a lone `*`, because the run time calculation (croner 4)
+    // rejects `*` inside a list. A lone `*` is also the plain EventBridge
+    // form of the field.
+    if items.len() > 1 && items.iter().any(Item::is_every) {
+        return Ok(Field::List(vec![Item {
+            base: Base::Every,
+            step: None,
+        }]));
+    }
     Ok(Field::List(items))
 }
 

@@ -611,3 +611,20 @@ fn unix_translation_matches_croner() {
         assert_eq!(runs(line, "UTC", START, 20), croner_runs, "{line}");
     }
 }
+
+/// Found by the `schedule_expression` fuzz target: `*,0` was written into
+/// the EventBridge expression as is, and listing its runs then failed.
+#[test]
+fn wildcard_inside_list_becomes_wildcard() {
+    let cases = [
+        ("*/15 *,0 2 * *", "cron(0/15 * 2 * ? *)"),
+        ("cron(0 0,* * * ? *)", "cron(0 * * * ? *)"),
+        ("0 0 12 ? * *,MON", "cron(0 12 ? * * *)"),
+    ];
+    for (input, expected) in cases {
+        let translated = translate_expression(input).expect(input);
+        assert_eq!(translated.schedule_expression, expected, "{input}");
+        let listed = runs(input, "UTC", START, 3);
+        assert_eq!(listed.len(), 3, "{input}: {listed:?}");
+    }
+}
