@@ -284,6 +284,23 @@ async fn idempotent_sync_queues_one_run() {
 }
 
 #[tokio::test]
+async fn replayed_sync_of_deleted_connector_gets_404() {
+    let stack = Stack::new().await;
+    let (id, _) = create(&stack).await;
+    let path = format!("/connectors/{id}/sync");
+    let key = [("Idempotency-Key", "sync-then-delete")];
+    let first = call(&stack, "POST", &path, None, &key).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{}", first.body);
+    let deleted = call(&stack, "DELETE", &format!("/connectors/{id}"), None, &[]).await;
+    assert_eq!(deleted.status, StatusCode::ACCEPTED, "{}", deleted.body);
+
+    let replay = call(&stack, "POST", &path, None, &key).await;
+
+    assert_eq!(replay.status, StatusCode::NOT_FOUND, "{}", replay.body);
+    assert_eq!(replay.body["code"], "connector_not_found");
+}
+
+#[tokio::test]
 async fn failed_request_frees_its_key() {
     let stack = Stack::new().await;
     let key = [("Idempotency-Key", "create-after-fix")];

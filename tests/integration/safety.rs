@@ -241,6 +241,26 @@ async fn audit_actions(stack: &Stack, connector: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn approve_with_a_body_is_refused() {
+    let okta = fake_okta(OrgSpec::small()).await;
+    let stack = Stack::new().await;
+    let (connector, run, _) = held_run(&stack, &okta).await;
+    let before = stack.dump_table().await;
+
+    for verb in ["approve", "discard"] {
+        let (status, body) = stack
+            .request(
+                "POST",
+                &format!("/connectors/{connector}/runs/{}/{verb}", run.run_id),
+                Some(json!({"x": 1})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{verb}: {body}");
+    }
+    assert_eq!(stack.dump_table().await, before, "the hold is untouched");
+}
+
+#[tokio::test]
 async fn discard_drops_held_removals() {
     let okta = fake_okta(OrgSpec::small()).await;
     let stack = Stack::new().await;

@@ -313,6 +313,46 @@ async fn deleted_user_marked_removed() {
 }
 
 #[tokio::test]
+async fn deleted_user_follows_cleanup_policy() {
+    let okta = fake_okta().await;
+    let stack = Stack::new().await;
+    let connector = synced_connector(&stack, &okta).await;
+    let (status, body) = stack
+        .request(
+            "PATCH",
+            &format!("/connectors/{connector}"),
+            Some(json!({"cleanup": {"onRemoval": "delete"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let user_id = okta
+        .org_snapshot()
+        .users()
+        .next()
+        .expect("a user")
+        .id
+        .clone();
+    okta.delete_user(&user_id).expect("user deleted");
+
+    let (status, body) = refresh(&stack, &connector, &user_id).await;
+
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["markedRemoved"], true);
+    let (status, body) = stack
+        .request(
+            "GET",
+            &format!("/connectors/{connector}/users/{user_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the user item is deleted: {body}"
+    );
+}
+
+#[tokio::test]
 async fn malformed_login_or_id_gets_400() {
     let okta = fake_okta().await;
     let stack = Stack::new().await;

@@ -663,6 +663,9 @@ pub async fn start_sync(
     id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let connector_id = parse_id(id)?;
+    // A deleted connector answers 404 even to a replayed key, so a client
+    // does not take a run of a connector that is gone for queued.
+    load(context, id).await?;
     let scope = format!("POST /connectors/{connector_id}/sync");
     idempotency::once(context, request, &scope, || {
         start_sync_once(context, request, id)

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::audit;
 use super::connectors::{load, run_not_found};
 use super::error::ApiError;
-use super::request::Query;
+use super::request::{optional_json, Query};
 use super::{json_response, ApiContext, ListPage};
 use crate::records::AuditAction;
 use crate::store::ChangePosition;
@@ -58,6 +58,7 @@ pub async fn approve(
     id: &str,
     run_id: &str,
 ) -> Result<Response<Body>, ApiError> {
+    optional_json::<NoBody>(request)?;
     let connector = load(context, id).await?;
     let run = crate::sync::approve(&context.services.store, &connector, run_id)
         .await
@@ -81,6 +82,7 @@ pub async fn discard(
     id: &str,
     run_id: &str,
 ) -> Result<Response<Body>, ApiError> {
+    optional_json::<NoBody>(request)?;
     let connector = load(context, id).await?;
     let run = crate::sync::discard(&context.services.store, &connector, run_id)
         .await
@@ -96,6 +98,12 @@ pub async fn discard(
     .await;
     json_response(StatusCode::OK, &run)
 }
+
+/// Approve and discard take no body; any field sent is refused, so a
+/// mistyped request does not make an irreversible decision.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoBody {}
 
 fn approval_error(error: ApprovalError) -> ApiError {
     let message = error.to_string();

@@ -27,6 +27,8 @@ const REGEX_SIZE_LIMIT: usize = 256 * 1024;
 pub const MAX_EXPRESSION_CHARS: usize = 2000;
 /// Maximum number of connectors one connector adopts users from.
 pub const MAX_ADOPT_FROM: usize = 10;
+/// Okta's limit on a group name's length.
+pub const MAX_GROUP_NAME_CHARS: usize = 255;
 
 /// The users and groups a connector mirrors. Every part is optional; an
 /// empty scope mirrors everything the token can see.
@@ -219,6 +221,15 @@ pub fn validate_scope(scope: &Scope) -> Vec<InvalidSetting> {
                 "invalid_scope",
                 "a required group is empty: give a group id such as 00g1abcd or a group's exact name",
             ));
+        } else if group.chars().count() > MAX_GROUP_NAME_CHARS {
+            errors.push(InvalidSetting::new(
+                format!("scope.requiredGroups[{index}]"),
+                "invalid_scope",
+                format!(
+                    "scope.requiredGroups[{index}] has {} characters; Okta group names have at most {MAX_GROUP_NAME_CHARS}, so give the group's id or exact name",
+                    group.chars().count()
+                ),
+            ));
         }
     }
     for (name, list) in [
@@ -359,6 +370,15 @@ mod tests {
             ..Scope::default()
         };
         assert_eq!(fields(&validate_scope(&scope)), ["scope.requiredGroups"]);
+    }
+
+    #[test]
+    fn scope_rejects_required_group_longer_than_okta_allows() {
+        let scope = Scope {
+            required_groups: vec!["Staff".into(), "g".repeat(MAX_GROUP_NAME_CHARS + 1)],
+            ..Scope::default()
+        };
+        assert_eq!(fields(&validate_scope(&scope)), ["scope.requiredGroups[1]"]);
     }
 
     #[test]

@@ -21,8 +21,9 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::SyncPolicy;
+use super::{apply_user_removals, SyncPolicy};
 use crate::domain::ConnectorId;
+use crate::lifecycle::Cleanup;
 use crate::lifecycle::MirroredFields;
 use crate::okta::{OktaClient, OktaError, OktaUser};
 use crate::records::{now_rfc3339, Connector, UserRecord};
@@ -89,7 +90,8 @@ pub async fn sync_one_user(
     let user = match okta.get_user(login_or_id).await {
         Ok(user) => user,
         Err(OktaError::NotFound { .. }) => {
-            let marked_removed = remove_missing_user(store, connector_id, login_or_id).await?;
+            let marked_removed =
+                remove_missing_user(store, connector_id, login_or_id, connector.cleanup).await?;
             return Err(SingleUserError::UserNotFound {
                 login_or_id: login_or_id.to_owned(),
                 marked_removed,
@@ -250,6 +252,7 @@ async fn remove_missing_user(
     store: &Store,
     connector_id: &ConnectorId,
     login_or_id: &str,
+    cleanup: Cleanup,
 ) -> Result<bool, SingleUserError> {
     let Some(entry) = store.get_user_entry(connector_id, login_or_id).await? else {
         return Ok(false);
@@ -276,13 +279,9 @@ async fn remove_missing_user(
         }
         Err(error) => return Err(error.into()),
     }
-    store
-        .mark_removed(
-            Store::users_partition(connector_id),
-            &[login_or_id.to_owned()],
-            &now_rfc3339(),
-        )
-        .await?;
-    tracing::info!(connector_id = %connector_id, user_id = login_or_id, "Okta no longer has the user; marked it removed");
+    // The connector's cleanup policy decides what removal means, as in a
+    // full run: a later run skips users that already carry `removedAt`.
+    apply_user_removals(store, connector_id, &[login_or_id.to_owned()], cleanup).await?;
+    tracing::info!(connector_id = %connector_id, user_id = login_or_id, action = ?cleanup.on_removal, "Okta no longer has the user; applied the cleanup policy");
     Ok(true)
 }
