@@ -731,7 +731,7 @@ async fn start_sync_once(
         request,
         AuditAction::SyncStarted,
         Some(&connector.id),
-        json!({"runId": run.run_id, "mode": run.mode}),
+        json!({"runId": run.run_id, "mode": run.mode, "dryRun": run.dry_run}),
     )
     .await;
 
