@@ -35,6 +35,10 @@ async fn malformed_requests_change_nothing() {
         .as_str()
         .expect("user")
         .to_owned();
+    let (_, runs) = stack
+        .request("GET", &format!("/connectors/{c}/runs"), None)
+        .await;
+    let run = runs["items"][0]["runId"].as_str().expect("run").to_owned();
     let json = "application/json";
     let long = "x".repeat(10_000);
     let huge = format!("{{\"name\":\"{}\"}}", "y".repeat(70_000));
@@ -123,6 +127,25 @@ async fn malformed_requests_change_nothing() {
         ("DELETE", format!("/connectors/{c}/schedule"), None, json),
         ("PUT", "/connectors/0123456789abcdef0123456789abcdef/schedule".into(), Some(r#"{"interval":{"every":2,"unit":"hours"}}"#.into()), json),
         ("PUT", format!("/connectors/{c}/schedule"), Some(format!(r#"{{"expression":"0 9 * * 1","timezone":"{}"}}"#, "Europe/".repeat(10))), json),
+        // Lifecycle settings.
+        ("PATCH", format!("/connectors/{c}"), Some(r#"{"scope":{"groupAllow":["("]}}"#.into()), json),
+        ("PATCH", format!("/connectors/{c}"), Some(r#"{"scope":{"requiredGroups":[7]}}"#.into()), json),
+        ("PATCH", format!("/connectors/{c}"), Some(r#"{"cleanup":{"onRemoval":"shred"}}"#.into()), json),
+        ("PATCH", format!("/connectors/{c}"), Some(r#"{"deletionGuard":{"maxShare":2}}"#.into()), json),
+        ("PATCH", format!("/connectors/{c}"), Some(r#"{"mapping":{"rules":[{"target":"login","from":[]}]}}"#.into()), json),
+        ("PATCH", format!("/connectors/{c}"), Some(format!(r#"{{"adoptFrom":["{c}"]}}"#)), json),
+        ("POST", format!("/connectors/{c}/sync"), Some(r#"{"dryRun":"yes"}"#.into()), json),
+        // Change log, held removals and single-user sync.
+        ("GET", format!("/connectors/{c}/runs/nope/changes"), None, json),
+        ("GET", format!("/connectors/{c}/runs/{run}/changes?limit=0"), None, json),
+        ("GET", format!("/connectors/{c}/runs/{run}/changes?cursor=abc"), None, json),
+        ("POST", format!("/connectors/{c}/runs/{run}/approve"), Some(r#"{"x":1}"#.into()), json),
+        ("POST", format!("/connectors/{c}/runs/{run}/approve"), Some("yes".into()), "text/plain"),
+        ("GET", format!("/connectors/{c}/runs/{run}/approve"), None, json),
+        ("POST", format!("/connectors/{c}/runs/{run}/discard"), None, json),
+        ("POST", format!("/connectors/{c}/users/me/sync"), None, json),
+        ("POST", format!("/connectors/{c}/users/%2E%2E/sync"), None, json),
+        ("GET", format!("/connectors/{c}/users/{user}/sync"), None, json),
         // Audit trail.
         ("GET", "/audit?connectorId=..%2Fetc".into(), None, json),
         ("GET", "/audit?limit=0".into(), None, json),
