@@ -100,6 +100,7 @@ async fn assert_exact_mirror(stack: &Stack, connector: &str, okta: &FakeOkta) ->
     let mirror = read_mirror(stack, connector).await;
     let org = okta.org_snapshot();
     let base = okta.base_url();
+
     let users: BTreeMap<String, (String, String)> = org
         .users()
         .map(|user| {
@@ -123,6 +124,7 @@ async fn assert_exact_mirror(stack: &Stack, connector: &str, okta: &FakeOkta) ->
             memberships.insert((group_id, user.id.clone()));
         }
     }
+
     assert_eq!(
         mirror.users.keys().collect::<Vec<_>>(),
         users.keys().collect::<Vec<_>>(),

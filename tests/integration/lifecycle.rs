@@ -635,7 +635,7 @@ async fn cleanup_actions_apply() {
     assert_eq!(user["groups"], json!([]), "memberships dropped");
     assert!(!member_ids(&stack, dropped, &team).await.contains(&leaver));
 
-    // A third run removes nobody again.
+    // A third run removes no user again.
     for id in connectors.values() {
         let run = stack.sync_now(id).await;
         assert_eq!(run.counts.users.removed, 0, "run: {:?}", run.counts);

@@ -41,8 +41,8 @@ fn hours_between(earlier: &Value, later: &Value) -> i64 {
     (parse(later) - parse(earlier)).num_hours()
 }
 
-/// A synced connector whose token Okta then revoked, after `failures`
-/// manual syncs that failed on it.
+/// Creates and syncs a connector, revokes its token in Okta, then runs
+/// `failures` manual syncs that fail on it.
 async fn failing_connector(stack: &Stack, okta: &FakeOkta, failures: usize) -> String {
     let connector = stack.create_connector(okta).await;
     let first = stack.sync_now(&connector).await;

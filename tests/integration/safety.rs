@@ -226,7 +226,7 @@ async fn approve_applies_held_removals() {
     );
 }
 
-/// The connector's audit actions, newest first.
+/// Lists the connector's audit actions, newest first.
 async fn audit_actions(stack: &Stack, connector: &str) -> Vec<String> {
     let (status, body) = stack
         .request("GET", &format!("/audit?connectorId={connector}"), None)

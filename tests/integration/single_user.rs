@@ -15,7 +15,7 @@ async fn fake_okta() -> FakeOkta {
         .expect("fake Okta started")
 }
 
-/// A connector whose first full sync has run.
+/// Creates a connector and runs its first full sync.
 async fn synced_connector(stack: &Stack, okta: &FakeOkta) -> String {
     let connector = stack.create_connector(okta).await;
     let run = stack.sync_now(&connector).await;
@@ -54,7 +54,7 @@ fn id_list(value: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// An OKTA_GROUP of the org (not Everyone) that `user_id` is not in.
+/// Finds an OKTA_GROUP of the org (not Everyone) that `user_id` is not in.
 fn other_group(okta: &FakeOkta, user_id: &str) -> String {
     let org = okta.org_snapshot();
     let member_of = org.groups_of(user_id);

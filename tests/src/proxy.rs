@@ -5,7 +5,7 @@
 //!
 //! Modes: `Pass` forwards bytes both ways. `Refuse` closes every open
 //! connection and accepts new ones only to close them, as a network outage
-//! looks to the SDK. `Stall` stops forwarding requests and holds their
+//! looks to the SDK. `Stall` stops forwarding requests and keeps their
 //! connections open, as a hung network does, so a test can cut a run while
 //! it waits for AWS. A trip wire switches the mode when a request contains
 //! a chosen byte string; that request is not forwarded.

@@ -125,7 +125,7 @@ pub(super) async fn check_user_selection(
     };
     let services = &context.services;
     let options = ClientOptions {
-        // API Gateway answers within 29 s, so the check fails fast.
+        // API Gateway times out after 29 s, so the check fails fast.
         request_timeout: Duration::from_secs(8),
         max_attempts: 2,
         max_throttle_waits: 0,

@@ -30,7 +30,7 @@ const MAX_NAME_CHARS: usize = 200;
 
 /// Maximum length of a domain input: a 253-character host name with room for
 /// `https://` and a trailing slash. Checked before parsing, so the parser
-/// only sees short values.
+/// only gets short values.
 const MAX_DOMAIN_CHARS: usize = 300;
 
 fn parse_domain(value: &str, policy: &crate::domain::DomainPolicy) -> Result<OktaDomain, ApiError> {
@@ -516,8 +516,8 @@ fn apply_settings(
     serde_json::Value::Object(changes)
 }
 
-/// The lifecycle settings of a connector as JSON, to list in the audit
-/// record the ones a PATCH changed.
+/// Returns the lifecycle settings of a connector as JSON, so the audit
+/// record can list the ones a PATCH changed.
 fn settings_snapshot(connector: &Connector) -> serde_json::Map<String, serde_json::Value> {
     let mut snapshot = serde_json::Map::new();
     snapshot.insert("scope".into(), json!(connector.scope));
@@ -663,8 +663,8 @@ pub async fn start_sync(
     id: &str,
 ) -> Result<Response<Body>, ApiError> {
     let connector_id = parse_id(id)?;
-    // A deleted connector answers 404 even to a replayed key, so a client
-    // does not take a run of a connector that is gone for queued.
+    // A deleted connector returns 404 even for a replayed key, so a client
+    // is not told that a run of a deleted connector is queued.
     load(context, id).await?;
     let scope = format!("POST /connectors/{connector_id}/sync");
     idempotency::once(context, request, &scope, || {

@@ -161,11 +161,15 @@ async fn route(
             _ => Err(method_not_allowed(&["GET"])),
         },
         ["connectors", id, "runs", run_id, "approve"] => match *method {
-            Method::POST => runs::approve(context, request, id, run_id).await,
+            Method::POST => {
+                runs::decide(context, request, id, run_id, runs::Decision::Approve).await
+            }
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["connectors", id, "runs", run_id, "discard"] => match *method {
-            Method::POST => runs::discard(context, request, id, run_id).await,
+            Method::POST => {
+                runs::decide(context, request, id, run_id, runs::Decision::Discard).await
+            }
             _ => Err(method_not_allowed(&["POST"])),
         },
         ["connectors", id, "users"] => match *method {

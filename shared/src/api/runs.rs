@@ -51,55 +51,51 @@ pub async fn list_changes(
     json_response(StatusCode::OK, &ListPage { items, next_cursor })
 }
 
-/// `POST /connectors/{id}/runs/{runId}/approve`: applies the held removals.
-pub async fn approve(
+/// The admin's decision on the user removals a run held back.
+#[derive(Debug, Clone, Copy)]
+pub enum Decision {
+    Approve,
+    Discard,
+}
+
+/// Handles `POST /connectors/{id}/runs/{runId}/approve` (applies the held
+/// removals) and `…/discard` (drops them), and records the decision in the
+/// audit trail.
+pub async fn decide(
     context: &ApiContext,
     request: &Request,
     id: &str,
     run_id: &str,
+    decision: Decision,
 ) -> Result<Response<Body>, ApiError> {
     optional_json::<NoBody>(request)?;
     let connector = load(context, id).await?;
-    let run = crate::sync::approve(&context.services.store, &connector, run_id)
-        .await
-        .map_err(approval_error)?;
-    let held = run.approval.as_ref().map(|approval| approval.held_users);
+    let store = &context.services.store;
+    let (result, action) = match decision {
+        Decision::Approve => (
+            crate::sync::approve(store, &connector, run_id).await,
+            AuditAction::RemovalsApproved,
+        ),
+        Decision::Discard => (
+            crate::sync::discard(store, &connector, run_id).await,
+            AuditAction::RemovalsDiscarded,
+        ),
+    };
+    let run = result.map_err(approval_error)?;
+
+    let held_users = run.approval.as_ref().map(|approval| approval.held_users);
     audit::record(
         context,
         request,
-        AuditAction::RemovalsApproved,
+        action,
         Some(&connector.id),
-        json!({"runId": run_id, "heldUsers": held}),
+        json!({"runId": run_id, "heldUsers": held_users}),
     )
     .await;
     json_response(StatusCode::OK, &run)
 }
 
-/// `POST /connectors/{id}/runs/{runId}/discard`: drops the held removals.
-pub async fn discard(
-    context: &ApiContext,
-    request: &Request,
-    id: &str,
-    run_id: &str,
-) -> Result<Response<Body>, ApiError> {
-    optional_json::<NoBody>(request)?;
-    let connector = load(context, id).await?;
-    let run = crate::sync::discard(&context.services.store, &connector, run_id)
-        .await
-        .map_err(approval_error)?;
-    let held = run.approval.as_ref().map(|approval| approval.held_users);
-    audit::record(
-        context,
-        request,
-        AuditAction::RemovalsDiscarded,
-        Some(&connector.id),
-        json!({"runId": run_id, "heldUsers": held}),
-    )
-    .await;
-    json_response(StatusCode::OK, &run)
-}
-
-/// Approve and discard take no body; any field sent is refused, so a
+/// Approve and discard take no body. Any field sent is rejected, so a
 /// mistyped request does not make an irreversible decision.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -44,7 +44,7 @@ impl Store {
         self.write_requests(requests, true).await
     }
 
-    /// Writes like `write_all`; `count` says whether the writes count as
+    /// Writes like `write_all`; `count` tells whether the writes count as
     /// mirror writes in the store's statistics.
     pub(crate) async fn write_requests(
         &self,

@@ -85,8 +85,8 @@ impl StoreError {
     }
 }
 
-/// Whether a conditional write failed only because its condition did not
-/// hold.
+/// Tells whether a conditional write failed only because its condition was
+/// false.
 pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
     error
         .as_service_error()
@@ -94,8 +94,8 @@ pub(crate) fn condition_failed<E: ProvideErrorMetadata, R>(error: &SdkError<E, R
         == Some("ConditionalCheckFailedException")
 }
 
-/// The outcome of a write wanted only while its condition holds: a failed
-/// condition means there was nothing to do, not an error.
+/// Converts the result of a write that is needed only while its condition
+/// is true. A failed condition means there was nothing to do, not an error.
 pub(crate) fn unless_condition_failed<O, E, R>(
     operation: &'static str,
     result: Result<O, SdkError<E, R>>,

@@ -67,7 +67,7 @@ impl Store {
     /// Clears every personal field and sets `removedAt`. The id, key,
     /// `firstSyncedAt` and Okta's timestamps of the account stay, so a user
     /// who returns gets the same key. The empty digest makes the next sync
-    /// that sees the user rewrite the item in full from Okta.
+    /// that reads the user rewrite the item in full from Okta.
     pub async fn anonymize_users(
         &self,
         connector_id: &ConnectorId,
@@ -189,9 +189,9 @@ impl Store {
         Ok(ids)
     }
 
-    /// Every user item of a connector, whole, for adoption.
-    // NOTE: holds the connector's whole user partition in memory, about
-    // 1-2 KB a user (an estimate); adoption runs once per connector.
+    /// Reads every user item of a connector, whole, for adoption.
+    // NOTE: the connector's whole user partition is kept in memory, about
+    // 1-2 KB a user (an estimate). Adoption runs once per connector.
     pub async fn load_user_items(
         &self,
         connector_id: &ConnectorId,

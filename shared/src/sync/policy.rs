@@ -98,9 +98,9 @@ impl SyncPolicy {
         !self.scope.required_groups.is_empty()
     }
 
-    /// The listed groups that are required groups. Names that match no
-    /// group become warnings; when none matches the run fails, because an
-    /// empty scope would remove every user.
+    /// Returns the listed groups that are required groups. A name that
+    /// matches no group becomes a warning. When none matches, the run fails,
+    /// because an empty scope would remove every user.
     pub fn required_groups<'g>(
         &self,
         groups: &'g [OktaGroup],
@@ -130,7 +130,8 @@ impl SyncPolicy {
         Ok(found)
     }
 
-    /// Whether a user in `groups` is in scope as far as required groups go.
+    /// Tells whether a member of `groups` is in scope as far as required
+    /// groups go.
     pub fn admits_member_of(&self, groups: &[OktaGroup]) -> bool {
         !self.requires_groups() || groups.iter().any(|group| self.scope.is_required(group))
     }
@@ -182,10 +183,10 @@ impl SyncPolicy {
     }
 
     /// Fixes the users whose memberships this run mirrors, once the users
-    /// are written. When the scope leaves some users out, that is every
-    /// user in the mirror, except those already removed when their
-    /// memberships are dropped; otherwise every member Okta lists. Later
-    /// calls keep the first list.
+    /// are written. When the scope leaves some users out, these are the
+    /// users in the mirror, less those already removed when their
+    /// memberships are dropped. Otherwise every member Okta lists is
+    /// mirrored. Later calls keep the first list.
     pub fn fix_member_allowlist(&self, index: &HashMap<String, UserIndexEntry>) {
         if !self.limits_users {
             return;

@@ -11,9 +11,9 @@
 //! them with their members.
 //!
 //! The connector's mapping rules and required groups apply as in a run: a
-//! user they leave out is not written, and the answer says why. Group allow
-//! and block patterns apply through the mirror, which holds only allowed
-//! groups.
+//! user they leave out is not written, and the response gives the reason.
+//! Group allow and block patterns apply through the mirror, which contains
+//! only allowed groups.
 // NOTE: `scope.userFilter` and `scope.userSearch` are not checked here; a
 // user outside them is refreshed and left to the next full sync's cleanup.
 
