@@ -779,6 +779,88 @@ async fn run_cut_at_deadline_resumes() {
 }
 
 #[tokio::test]
+async fn checkpoint_of_many_groups_round_trips() {
+    let stack = Stack::new().await;
+    let connector: okta_sync::domain::ConnectorId =
+        serde_json::from_value(json!("0123456789abcdef0123456789abcdef")).expect("connector id");
+    // 40,000 ids of 20 characters: about 800 KB, twice DynamoDB's item size.
+    let groups_done: Vec<String> = (0..40_000).map(|index| format!("00g{index:017}")).collect();
+    let checkpoint = okta_sync::store::Checkpoint {
+        groups_done: groups_done.clone(),
+        invocations: 3,
+        ..Default::default()
+    };
+    let store = &stack.sync.store;
+
+    store
+        .put_checkpoint(&connector, "run-1", &checkpoint)
+        .await
+        .expect("checkpoint saved");
+    let read = store
+        .get_checkpoint(&connector, "run-1")
+        .await
+        .expect("checkpoint read")
+        .expect("checkpoint found");
+
+    assert_eq!(read.invocations, 3);
+    let read_ids: BTreeSet<String> = read.groups_done.into_iter().collect();
+    let expected: BTreeSet<String> = groups_done.into_iter().collect();
+    assert_eq!(read_ids, expected);
+    store
+        .delete_checkpoint(&connector, "run-1")
+        .await
+        .expect("checkpoint deleted");
+    assert!(store
+        .get_checkpoint(&connector, "run-1")
+        .await
+        .expect("read after delete")
+        .is_none());
+    let leftovers = stack.dump_table().await;
+    assert!(
+        leftovers.iter().all(|row| !row.contains("checkpoint#")),
+        "no part is left: {:?}",
+        leftovers.iter().find(|row| row.contains("checkpoint#"))
+    );
+}
+
+#[tokio::test]
+async fn full_sync_reads_members_while_reading_users() {
+    let mut config = Config::new(generate_org(&OrgSpec::new(21, 2000, 20)));
+    config.latency = std::time::Duration::from_millis(20);
+    let okta = FakeOkta::start(config).await.expect("fake Okta");
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    okta.clear_requests();
+
+    let run = stack.sync_now(&connector).await;
+
+    assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+    let mut requests = okta.requests();
+    requests.sort_by_key(|request| request.at_ms);
+    let is_users_page = |path: &str| path == "/api/v1/users";
+    let is_member_page =
+        |path: &str| path.starts_with("/api/v1/groups/") && path.ends_with("/users");
+    let last_users_page = requests
+        .iter()
+        .rposition(|request| is_users_page(&request.path))
+        .expect("users were read");
+    let first_member_page = requests
+        .iter()
+        .position(|request| is_member_page(&request.path))
+        .expect("members were read");
+    assert!(
+        first_member_page < last_users_page,
+        "member lists wait for the users: first member page #{first_member_page}, last users page #{last_users_page}"
+    );
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
+    );
+    assert_eq!(run.counts.users.seen, 2000);
+    assert_eq!(run.progress.percent, 100, "progress: {:?}", run.progress);
+}
+
+#[tokio::test]
 async fn governor_stays_within_share() {
     let mut config = Config::new(generate_org(&OrgSpec::new(9, 1100, 30)));
     // Small buckets and 2-second windows, so the sync needs several windows.

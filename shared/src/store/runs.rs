@@ -407,9 +407,11 @@ impl Store {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
-    /// Groups whose members are written.
-    // NOTE: kept in one item, so runs of orgs with more than about 15,000
-    // groups exceed DynamoDB's 400 KB item size when paused.
+    /// Groups whose members are written. Stored apart from the rest, in
+    /// items of `GROUPS_PER_PART` ids, so that no org's group count can push
+    /// the checkpoint past DynamoDB's 400 KB item size. (Checkpoints saved
+    /// before the parts existed hold the list in the main item.)
+    #[serde(default, skip_serializing)]
     pub groups_done: Vec<String>,
     /// Totals of the earlier invocations.
     pub counts: crate::records::RunCounts,
@@ -420,8 +422,34 @@ pub struct Checkpoint {
     pub invocations: u32,
 }
 
+/// Group ids per checkpoint part: 5,000 ids of up to 64 characters stay well
+/// under the 400 KB item size.
+const GROUPS_PER_PART: usize = 5_000;
+
+/// The main item's attribute that says how many parts hold the groups done.
+const GROUP_PARTS: &str = "groupParts";
+
 fn checkpoint_sk(run_id: &str) -> String {
     format!("checkpoint#{run_id}")
+}
+
+fn checkpoint_part_sk(run_id: &str, part: usize) -> String {
+    format!("checkpoint#{run_id}#groups#{part:05}")
+}
+
+/// How many group parts a checkpoint's main item counts; none when the
+/// attribute is missing (a checkpoint saved before parts existed).
+fn parts_of(item: &HashMap<String, AttributeValue>) -> Result<usize, StoreError> {
+    match item.get(GROUP_PARTS) {
+        None => Ok(0),
+        Some(AttributeValue::N(count)) => count
+            .parse()
+            .map_err(|error| StoreError::corrupt("checkpoint", error)),
+        Some(_) => Err(StoreError::corrupt(
+            "checkpoint",
+            "groupParts is not a number",
+        )),
+    }
 }
 
 impl Store {
@@ -430,37 +458,133 @@ impl Store {
         connector_id: &ConnectorId,
         run_id: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(lease_pk(connector_id)))
-            .key("sk", s(checkpoint_sk(run_id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| StoreError::dynamo("GetItem", error))?;
-        output
-            .item
-            .map(|item| {
-                serde_dynamo::from_item(item)
-                    .map_err(|error| StoreError::corrupt("checkpoint", error))
-            })
-            .transpose()
+        let Some(mut item) = self
+            .get_consistent(lease_pk(connector_id), checkpoint_sk(run_id))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let parts = parts_of(&item)?;
+        item.remove(GROUP_PARTS);
+        let mut checkpoint: Checkpoint = serde_dynamo::from_item(item)
+            .map_err(|error| StoreError::corrupt("checkpoint", error))?;
+        for part in 0..parts {
+            let sk = checkpoint_part_sk(run_id, part);
+            let Some(item) = self.get_consistent(lease_pk(connector_id), sk).await? else {
+                // Parts are written before the main item that counts them.
+                return Err(StoreError::corrupt(
+                    "checkpoint",
+                    format!("part {part} of {parts} is missing"),
+                ));
+            };
+            match item.get("groups") {
+                Some(AttributeValue::L(ids)) => {
+                    for id in ids {
+                        let AttributeValue::S(id) = id else {
+                            return Err(StoreError::corrupt(
+                                "checkpoint",
+                                "a group id is not a string",
+                            ));
+                        };
+                        checkpoint.groups_done.push(id.clone());
+                    }
+                }
+                _ => {
+                    return Err(StoreError::corrupt(
+                        "checkpoint",
+                        format!("part {part} has no group list"),
+                    ))
+                }
+            }
+        }
+        Ok(Some(checkpoint))
     }
 
+    /// Saves the checkpoint: the group parts first, then the main item that
+    /// counts them, so a reader never finds the count before the parts. A
+    /// later pause of the same run rewrites every part, since the list only
+    /// grows.
     pub async fn put_checkpoint(
         &self,
         connector_id: &ConnectorId,
         run_id: &str,
         checkpoint: &Checkpoint,
     ) -> Result<(), StoreError> {
+        let expires = epoch_now() + self.retention_days * 24 * 3600;
+        let mut groups: Vec<&String> = checkpoint.groups_done.iter().collect();
+        groups.sort();
+        groups.dedup();
+        let parts: Vec<&[&String]> = groups.chunks(GROUPS_PER_PART).collect();
+        for (index, ids) in parts.iter().enumerate() {
+            let list = ids.iter().map(|id| s(id.as_str())).collect();
+            let item = HashMap::from([
+                ("pk".to_owned(), s(lease_pk(connector_id))),
+                ("sk".to_owned(), s(checkpoint_part_sk(run_id, index))),
+                ("groups".to_owned(), AttributeValue::L(list)),
+                ("expiresAt".to_owned(), n(expires)),
+            ]);
+            self.put_plain(item).await?;
+        }
         let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(checkpoint)
             .map_err(|error| StoreError::corrupt("checkpoint", error))?;
         item.insert("pk".into(), s(lease_pk(connector_id)));
         item.insert("sk".into(), s(checkpoint_sk(run_id)));
-        let expires = epoch_now() + self.retention_days * 24 * 3600;
+        item.insert(GROUP_PARTS.into(), n(parts.len()));
         item.insert("expiresAt".into(), n(expires));
+        self.put_plain(item).await
+    }
+
+    /// Deletes the checkpoint and its group parts.
+    pub async fn delete_checkpoint(
+        &self,
+        connector_id: &ConnectorId,
+        run_id: &str,
+    ) -> Result<(), StoreError> {
+        let pk = lease_pk(connector_id);
+        let Some(item) = self
+            .get_consistent(pk.clone(), checkpoint_sk(run_id))
+            .await?
+        else {
+            return Ok(());
+        };
+        let mut keys: Vec<String> = (0..parts_of(&item)?)
+            .map(|part| checkpoint_part_sk(run_id, part))
+            .collect();
+        // The main item goes last, so a failure part-way leaves a
+        // checkpoint that still counts the parts not deleted yet.
+        keys.push(checkpoint_sk(run_id));
+        for sk in keys {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("pk", s(&pk))
+                .key("sk", s(sk))
+                .send()
+                .await
+                .map_err(|error| StoreError::dynamo("DeleteItem", error))?;
+        }
+        Ok(())
+    }
+
+    async fn get_consistent(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        Ok(output.item)
+    }
+
+    async fn put_plain(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -468,22 +592,6 @@ impl Store {
             .send()
             .await
             .map_err(|error| StoreError::dynamo("PutItem", error))?;
-        Ok(())
-    }
-
-    pub async fn delete_checkpoint(
-        &self,
-        connector_id: &ConnectorId,
-        run_id: &str,
-    ) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(lease_pk(connector_id)))
-            .key("sk", s(checkpoint_sk(run_id)))
-            .send()
-            .await
-            .map_err(|error| StoreError::dynamo("DeleteItem", error))?;
         Ok(())
     }
 

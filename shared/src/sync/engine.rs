@@ -12,6 +12,11 @@
 //!    user removals exceed the connector's deletion guard: then they are
 //!    held for an admin's approval and the rest of the run still applies.
 //!
+//! Steps 2 and 3-4 run at the same time when every user Okta lists is
+//! mirrored, because they use separate rate-limit buckets. When the scope or
+//! the mapping rules leave users out, members are checked against the users
+//! read, so step 2 finishes first.
+//!
 //! An incremental sync reads only what changed since a watermark: users and
 //! groups whose `lastUpdated` (or, for groups, `lastMembershipUpdated`) is
 //! later, and the member lists of groups whose `lastMembershipUpdated` moved.
@@ -36,7 +41,7 @@ use super::removals::{removal_changes, remove_and_log};
 use super::SyncError;
 use crate::domain::ConnectorId;
 use crate::okta::{OktaClient, OktaError, OktaGroup, OktaUser};
-use crate::records::{now_rfc3339, Approval, Connector, RunCounts};
+use crate::records::{now_rfc3339, Approval, Connector, MembershipCounts, ObjectCounts, RunCounts};
 use crate::store::{
     changed_group_attributes, changed_user_attributes, group_hash, mapped_user_hash,
 };
@@ -136,6 +141,13 @@ struct GroupOutcome {
     warning: Option<String>,
 }
 
+/// What a full run read before deciding on removals.
+struct FullRead {
+    users: UsersRead,
+    seen_groups: HashSet<String>,
+    outcome: Outcome,
+}
+
 /// Users Okta returned in this run.
 struct UsersRead {
     seen: HashSet<String>,
@@ -173,27 +185,61 @@ impl Engine<'_> {
             Plan::Full => {
                 let (listed_groups, required) = self.required_members(warnings).await?;
                 let first_page = self.policy.users_first_page(self.okta, None);
-                let users = self
-                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
-                    .await?;
-                let groups = match listed_groups {
-                    Some(groups) => groups,
-                    None => self.list_groups(self.okta.groups_first_page()).await?,
+                let read = if required.is_none() && !self.policy.limits_users() {
+                    self.read_all_at_once(
+                        first_page,
+                        &mut user_index,
+                        &group_index,
+                        resume,
+                        counts,
+                        warnings,
+                    )
+                    .await?
+                } else {
+                    let RunCounts {
+                        users: user_counts,
+                        groups: group_counts,
+                        memberships: member_counts,
+                    } = counts;
+                    self.progress.phase("users");
+                    let users = self
+                        .sync_users(first_page, &mut user_index, required.as_ref(), user_counts)
+                        .await?;
+                    let groups = match listed_groups {
+                        Some(groups) => groups,
+                        None => {
+                            self.progress.phase("groups");
+                            self.list_groups(self.okta.groups_first_page()).await?
+                        }
+                    };
+                    let groups = self.policy.mirrored_groups(groups);
+                    let seen_groups: HashSet<String> =
+                        groups.iter().map(|group| group.id.clone()).collect();
+                    self.policy.fix_member_allowlist(&user_index);
+                    let sources = |_: &OktaGroup| MemberSource::Fetch;
+                    self.progress.phase("memberships");
+                    let outcome = self
+                        .sync_groups(
+                            groups,
+                            &group_index,
+                            sources,
+                            resume,
+                            (group_counts, member_counts),
+                            warnings,
+                        )
+                        .await?;
+                    FullRead {
+                        users,
+                        seen_groups,
+                        outcome,
+                    }
                 };
-                let groups = self.policy.mirrored_groups(groups);
-                let seen_groups: HashSet<String> =
-                    groups.iter().map(|group| group.id.clone()).collect();
-                self.policy.fix_member_allowlist(&user_index);
-                let sources = |_: &OktaGroup| MemberSource::Fetch;
-                let outcome = self
-                    .sync_groups(groups, &group_index, sources, resume, counts, warnings)
-                    .await?;
-                if outcome != Outcome::Finished {
-                    return Ok(outcome);
+                if read.outcome != Outcome::Finished {
+                    return Ok(read.outcome);
                 }
                 let seen = Seen {
-                    users: &users.seen,
-                    groups: &seen_groups,
+                    users: &read.users.seen,
+                    groups: &read.seen_groups,
                     mirrored_users,
                 };
                 self.apply_removals(&user_index, group_index, seen, counts, approval)
@@ -203,19 +249,90 @@ impl Engine<'_> {
             Plan::Incremental { since } => {
                 let (_, required) = self.required_members(warnings).await?;
                 let first_page = self.policy.users_first_page(self.okta, Some(since));
+                self.progress.phase("users");
                 let users = self
-                    .sync_users(first_page, &mut user_index, required.as_ref(), counts)
+                    .sync_users(
+                        first_page,
+                        &mut user_index,
+                        required.as_ref(),
+                        &mut counts.users,
+                    )
                     .await?;
+                self.progress.phase("groups");
                 let groups = self
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
                 let groups = self.policy.mirrored_groups(groups);
                 self.policy.fix_member_allowlist(&user_index);
                 let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
-                self.sync_groups(groups, &group_index, sources, resume, counts, warnings)
-                    .await
+                self.progress.phase("memberships");
+                let RunCounts {
+                    groups: group_counts,
+                    memberships: member_counts,
+                    ..
+                } = counts;
+                self.sync_groups(
+                    groups,
+                    &group_index,
+                    sources,
+                    resume,
+                    (group_counts, member_counts),
+                    warnings,
+                )
+                .await
             }
         }
+    }
+
+    /// Reads the users and, at the same time, the groups and their members.
+    /// Users, groups and member lists count against separate Okta buckets,
+    /// so reading them one after the other would leave the member lists'
+    /// bucket idle while the users are read. Only done when every user Okta
+    /// lists is mirrored: a member then needs no check against the users
+    /// read so far, and a membership may be written before its user's item
+    /// within the run.
+    async fn read_all_at_once(
+        &self,
+        first_page: reqwest::Url,
+        user_index: &mut HashMap<String, UserIndexEntry>,
+        group_index: &HashMap<String, GroupIndexEntry>,
+        resume: &Resume,
+        counts: &mut RunCounts,
+        warnings: &mut Vec<String>,
+    ) -> Result<FullRead, SyncError> {
+        self.progress.phase("users and memberships");
+        let RunCounts {
+            users: user_counts,
+            groups: group_counts,
+            memberships: member_counts,
+        } = counts;
+        let users = self.sync_users(first_page, user_index, None, user_counts);
+        let groups = async {
+            let groups = self.list_groups(self.okta.groups_first_page()).await?;
+            let groups = self.policy.mirrored_groups(groups);
+            let seen_groups: HashSet<String> =
+                groups.iter().map(|group| group.id.clone()).collect();
+            let sources = |_: &OktaGroup| MemberSource::Fetch;
+            let outcome = self
+                .sync_groups(
+                    groups,
+                    group_index,
+                    sources,
+                    resume,
+                    (group_counts, member_counts),
+                    warnings,
+                )
+                .await?;
+            Ok::<_, SyncError>((seen_groups, outcome))
+        };
+        // A pause stops only the groups; the users are read to the end, so
+        // the continuation's full set of seen users is read again anyway.
+        let (users, (seen_groups, outcome)) = futures::try_join!(users, groups)?;
+        Ok(FullRead {
+            users,
+            seen_groups,
+            outcome,
+        })
     }
 
     /// With required groups set, lists every group and reads the required
@@ -230,6 +347,7 @@ impl Engine<'_> {
         if !self.policy.requires_groups() {
             return Ok((None, None));
         }
+        self.progress.phase("groups");
         let groups = self.list_groups(self.okta.groups_first_page()).await?;
         let mut members = HashSet::new();
         for group in self.policy.required_groups(&groups, warnings)? {
@@ -251,9 +369,8 @@ impl Engine<'_> {
         first_page: reqwest::Url,
         index: &mut HashMap<String, UserIndexEntry>,
         required: Option<&HashSet<String>>,
-        counts: &mut RunCounts,
+        counts: &mut ObjectCounts,
     ) -> Result<UsersRead, SyncError> {
-        self.progress.phase("users");
         let mut seen = HashSet::new();
         let mut created = Vec::new();
         let mut next = Some(first_page);
@@ -271,20 +388,20 @@ impl Engine<'_> {
                 let in_required = required.is_none_or(|members| members.contains(&user.id));
                 let fields = self.policy.map_user(user).filter(|_| in_required);
                 let Some(fields) = fields else {
-                    counts.users.out_of_scope += 1;
+                    counts.out_of_scope += 1;
                     continue;
                 };
                 seen.insert(user.id.clone());
-                counts.users.seen += 1;
+                counts.seen += 1;
                 let hash = mapped_user_hash(user, self.policy.maps_fields().then_some(&fields));
                 let mut foreign = None;
                 let entry = match index.get(&user.id) {
                     Some(existing) if existing.hash == hash && !existing.removed => {
-                        counts.users.unchanged += 1;
+                        counts.unchanged += 1;
                         continue;
                     }
                     Some(existing) => {
-                        counts.users.updated += 1;
+                        counts.updated += 1;
                         updated.push((user, existing.removed));
                         UserIndexEntry {
                             hash,
@@ -293,7 +410,7 @@ impl Engine<'_> {
                         }
                     }
                     None => {
-                        counts.users.created += 1;
+                        counts.created += 1;
                         created.push(user.id.clone());
                         changes.push(Change::user(
                             ChangeAction::Created,
@@ -336,6 +453,7 @@ impl Engine<'_> {
             self.progress.users_page(page.items.len() as u64).await?;
             next = page.next;
         }
+        self.progress.users_finished();
         Ok(UsersRead { seen, created })
     }
 
@@ -381,7 +499,6 @@ impl Engine<'_> {
     }
 
     async fn list_groups(&self, first_page: reqwest::Url) -> Result<Vec<OktaGroup>, SyncError> {
-        self.progress.phase("groups");
         let mut groups = Vec::new();
         let mut next = Some(first_page);
         while let Some(url) = next {
@@ -404,10 +521,9 @@ impl Engine<'_> {
         index: &HashMap<String, GroupIndexEntry>,
         source_of: impl Fn(&OktaGroup) -> MemberSource<'s>,
         resume: &Resume,
-        counts: &mut RunCounts,
+        (group_counts, member_counts): (&mut ObjectCounts, &mut MembershipCounts),
         warnings: &mut Vec<String>,
     ) -> Result<Outcome, SyncError> {
-        self.progress.phase("memberships");
         self.progress.set_groups_total(groups.len() as u64);
         self.progress
             .add_groups_done(resume.groups_done.len() as u64);
@@ -442,10 +558,10 @@ impl Engine<'_> {
         while let Some(outcome) = outcomes.next().await {
             let outcome = outcome?;
             finished_now += 1;
-            counts.groups.seen += 1;
-            counts.memberships.seen += outcome.seen;
-            counts.memberships.added += outcome.added;
-            counts.memberships.removed += outcome.removed;
+            group_counts.seen += 1;
+            member_counts.seen += outcome.seen;
+            member_counts.added += outcome.added;
+            member_counts.removed += outcome.removed;
             if let Some(warning) = outcome.warning {
                 warnings.push(warning);
             }
@@ -453,7 +569,7 @@ impl Engine<'_> {
             let hash = group_hash(&outcome.group, outcome.member_count);
             match index.get(&outcome.group.id) {
                 Some(existing) if existing.hash == hash && !existing.removed => {
-                    counts.groups.unchanged += 1;
+                    group_counts.unchanged += 1;
                 }
                 existing => {
                     let action = match existing {
@@ -465,9 +581,9 @@ impl Engine<'_> {
                         None => ChangeAction::Created,
                     };
                     if existing.is_some() {
-                        counts.groups.updated += 1;
+                        group_counts.updated += 1;
                     } else {
-                        counts.groups.created += 1;
+                        group_counts.created += 1;
                     }
                     done.push(outcome.group.id.clone());
                     group_writes.push(GroupWrite {

@@ -200,6 +200,12 @@ impl SyncPolicy {
         let _ = self.member_allowlist.set(allowed);
     }
 
+    /// Whether the scope or the mapping rules leave out some users Okta
+    /// lists, so that group members must be checked against the users read.
+    pub fn limits_users(&self) -> bool {
+        self.limits_users
+    }
+
     /// Tells whether a group member is mirrored: always, until
     /// `fix_member_allowlist` sets a list.
     pub fn mirrors_member(&self, user_id: &str) -> bool {

@@ -31,6 +31,27 @@ pub struct ProgressReporter {
 struct State {
     progress: Progress,
     last_save: Instant,
+    /// Set once every user is read; the users' share of the percentage is
+    /// then complete even when the mirror's estimate was off.
+    users_finished: bool,
+}
+
+impl State {
+    /// The percentage from the users read and the groups done. A full run
+    /// may read both at once, so each phase adds its own share.
+    fn percent(&self, expected_users: u64) -> u8 {
+        let progress = &self.progress;
+        let users = match (self.users_finished, expected_users) {
+            (true, _) => USERS_PERCENT,
+            (false, 0) => USERS_PERCENT / 2,
+            (false, expected) => progress.users.min(expected) * USERS_PERCENT / expected,
+        };
+        let members = match progress.groups_total {
+            0 => 0,
+            total => progress.groups_done.min(total) * MEMBERS_PERCENT / total,
+        };
+        (users + members) as u8
+    }
 }
 
 impl ProgressReporter {
@@ -51,6 +72,7 @@ impl ProgressReporter {
             state: Mutex::new(State {
                 progress: Progress::default(),
                 last_save: Instant::now(),
+                users_finished: false,
             }),
         }
     }
@@ -79,26 +101,26 @@ impl ProgressReporter {
     }
 
     pub async fn users_page(&self, users: u64) -> Result<(), SyncError> {
-        let expected = self
-            .expected_users
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let expected = self.expected();
         self.with_state(|state| {
             state.progress.pages += 1;
             state.progress.users += users;
-            let done = state.progress.users;
-            state.progress.percent = match expected {
-                0 => (USERS_PERCENT / 2) as u8,
-                expected => (done.min(expected) * USERS_PERCENT / expected) as u8,
-            };
+            state.progress.percent = state.percent(expected);
         });
         self.maybe_save().await
     }
 
-    pub async fn groups_page(&self) -> Result<(), SyncError> {
+    /// Marks the users as read to the end.
+    pub fn users_finished(&self) {
+        let expected = self.expected();
         self.with_state(|state| {
-            state.progress.pages += 1;
-            state.progress.percent = USERS_PERCENT as u8;
+            state.users_finished = true;
+            state.progress.percent = state.percent(expected);
         });
+    }
+
+    pub async fn groups_page(&self) -> Result<(), SyncError> {
+        self.with_state(|state| state.progress.pages += 1);
         self.maybe_save().await
     }
 
@@ -111,15 +133,18 @@ impl ProgressReporter {
     }
 
     pub async fn group_done(&self) -> Result<(), SyncError> {
+        let expected = self.expected();
         self.with_state(|state| {
-            let progress = &mut state.progress;
-            progress.groups_done += 1;
-            progress.groups = progress.groups_done;
-            let total = progress.groups_total.max(1);
-            progress.percent =
-                (USERS_PERCENT + progress.groups_done.min(total) * MEMBERS_PERCENT / total) as u8;
+            state.progress.groups_done += 1;
+            state.progress.groups = state.progress.groups_done;
+            state.progress.percent = state.percent(expected);
         });
         self.maybe_save().await
+    }
+
+    fn expected(&self) -> u64 {
+        self.expected_users
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Saves progress and renews the lease if the last save is old enough.
@@ -165,5 +190,37 @@ impl ProgressReporter {
             Err(poisoned) => poisoned.into_inner(),
         };
         action(&mut guard)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(users: u64, groups_done: u64, groups_total: u64, users_finished: bool) -> State {
+        State {
+            progress: Progress {
+                users,
+                groups_done,
+                groups_total,
+                ..Default::default()
+            },
+            last_save: Instant::now(),
+            users_finished,
+        }
+    }
+
+    #[test]
+    fn users_and_members_add_their_shares() {
+        assert_eq!(state(500, 0, 0, false).percent(1000), 20);
+        assert_eq!(state(500, 50, 100, false).percent(1000), 47);
+        assert_eq!(state(1000, 100, 100, true).percent(1000), 95);
+    }
+
+    #[test]
+    fn finished_users_count_whole_when_the_estimate_was_off() {
+        assert_eq!(state(10, 0, 0, true).percent(1000), 40);
+        assert_eq!(state(5000, 0, 10, false).percent(1000), 40);
+        assert_eq!(state(3, 0, 0, false).percent(0), 20);
     }
 }
