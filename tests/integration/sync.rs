@@ -860,6 +860,32 @@ async fn full_sync_reads_members_while_reading_users() {
     assert_eq!(run.progress.percent, 100, "progress: {:?}", run.progress);
 }
 
+/// The most requests of `bucket` that one rate-limit window admitted, with
+/// the fake's rule: a window opens at the first request after the last one
+/// expired. 429 answers do not count.
+fn busiest_window(okta: &FakeOkta, bucket: &str, window_ms: u64) -> usize {
+    let mut requests: Vec<_> = okta
+        .requests()
+        .into_iter()
+        .filter(|request| request.bucket == bucket && request.status != 429)
+        .collect();
+    requests.sort_by_key(|request| request.at_ms);
+    let mut window_start = None;
+    let mut in_window = 0;
+    let mut busiest = 0;
+    for request in requests {
+        match window_start {
+            Some(start) if request.at_ms - start < window_ms => in_window += 1,
+            _ => {
+                window_start = Some(request.at_ms);
+                in_window = 1;
+            }
+        }
+        busiest = busiest.max(in_window);
+    }
+    busiest
+}
+
 #[tokio::test]
 async fn governor_stays_within_share() {
     let mut config = Config::new(generate_org(&OrgSpec::new(9, 1100, 30)));
@@ -888,23 +914,7 @@ async fn governor_stays_within_share() {
     let share = okta_sync::okta::GovernorSettings::default().max_share;
     for (bucket, limit) in [("users", 5.0), ("groups", 5.0), ("other", 20.0)] {
         let allowed = (share * limit) as usize;
-        let mut window_start = None;
-        let mut in_window = 0;
-        let mut busiest = 0;
-        for request in okta
-            .requests()
-            .iter()
-            .filter(|request| request.bucket == bucket)
-        {
-            match window_start {
-                Some(start) if request.at_ms - start < 2000 => in_window += 1,
-                _ => {
-                    window_start = Some(request.at_ms);
-                    in_window = 1;
-                }
-            }
-            busiest = busiest.max(in_window);
-        }
+        let busiest = busiest_window(&okta, bucket, 2000);
         assert!(
             busiest <= allowed,
             "bucket {bucket}: {busiest} requests in one window, share allows {allowed}"
@@ -914,4 +924,79 @@ async fn governor_stays_within_share() {
         memberships(&stack, &connector).await,
         okta_memberships(&okta)
     );
+}
+
+/// Two Lambda instances syncing connectors of the same org each have a
+/// governor of their own. Okta's `X-Rate-Limit-Remaining` counts both, and
+/// each governor takes the lower of its own count and Okta's, so together
+/// they stay near the share: over it by at most the other instance's
+/// requests in flight, and never throttled.
+#[tokio::test]
+async fn separate_governors_share_one_budget() {
+    let mut config = Config::new(generate_org(&OrgSpec::new(23, 1100, 200)));
+    config.rate_limits = fake_okta::RateLimits {
+        enabled: true,
+        scale: 1.0,
+        users: 100,
+        groups: 100,
+        other: 100,
+        window: std::time::Duration::from_secs(2),
+    };
+    let okta = FakeOkta::start(config).await.expect("fake Okta");
+    let stack = Stack::new().await;
+    // The governors are kept per domain name, so `localhost` gets one of its
+    // own, as a second Lambda instance would.
+    let mut connectors = Vec::new();
+    for domain in [
+        okta.domain(),
+        format!("localhost:{}", okta.address().port()),
+    ] {
+        let (status, body) = stack
+            .request(
+                "POST",
+                "/connectors",
+                Some(json!({"name": domain, "domain": domain, "apiToken": okta.token()})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create connector: {body}");
+        connectors.push(body["id"].as_str().expect("connector id").to_owned());
+    }
+    okta.clear_requests();
+    let mut events = Vec::new();
+    for connector in &connectors {
+        let (status, queued) = stack
+            .request("POST", &format!("/connectors/{connector}/sync"), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+        let event: okta_sync::sync::SyncEvent = serde_json::from_value(json!({
+            "connectorId": connector,
+            "runId": queued["runId"],
+            "trigger": "manual",
+            "mode": "full",
+        }))
+        .expect("event");
+        events.push(event);
+    }
+    let [first, second] = <[_; 2]>::try_from(events).expect("two events");
+
+    let (first, second) = tokio::join!(
+        okta_sync::sync::handle_event(&stack.sync, first, None),
+        okta_sync::sync::handle_event(&stack.sync, second, None),
+    );
+
+    for run in [first, second] {
+        let run = run.expect("handled").expect("run");
+        assert_eq!(run.status, RunStatus::Succeeded, "run: {run:?}");
+        assert_eq!(run.okta.throttled, 0, "no 429 answers: {run:?}");
+    }
+    let settings = okta_sync::okta::GovernorSettings::default();
+    let allowed = (settings.max_share * 100.0) as usize;
+    let busiest = busiest_window(&okta, "other", 2000);
+    assert!(
+        busiest <= allowed + settings.max_concurrency,
+        "{busiest} member-list requests in one window; the share allows {allowed}, plus at most {} in flight elsewhere",
+        settings.max_concurrency
+    );
+    // The original queue messages find their runs finished.
+    stack.run_queued().await;
 }

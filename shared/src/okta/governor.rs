@@ -59,9 +59,13 @@ impl Governor {
 
     /// One governor per Okta domain in this process, so connectors that point
     /// at the same org share its budget.
-    // NOTE: the budget is shared within one Lambda instance only; syncs of the
-    // same org in separate instances each keep their own count. The SQS event
-    // source's maximum concurrency bounds how many run at once.
+    // NOTE: syncs of the same org in separate Lambda instances have separate
+    // governors. They still share one budget through Okta's
+    // `X-Rate-Limit-Remaining`, which counts every client's requests and which
+    // `observe` keeps when it is lower than the local count; the share can
+    // be passed by what the other instances have in flight (test
+    // `separate_governors_share_one_budget`). The SQS event source's maximum
+    // concurrency (default 5 instances, 12 requests each) bounds that.
     pub fn for_domain(domain: &str, settings: GovernorSettings) -> Arc<Governor> {
         static REGISTRY: OnceLock<Mutex<HashMap<String, Arc<Governor>>>> = OnceLock::new();
         let registry = REGISTRY.get_or_init(Default::default);
