@@ -779,33 +779,65 @@ async fn run_cut_at_deadline_resumes() {
 }
 
 #[tokio::test]
-async fn checkpoint_of_many_groups_round_trips() {
+async fn checkpoint_of_a_huge_org_round_trips() {
     let stack = Stack::new().await;
     let connector: okta_sync::domain::ConnectorId =
         serde_json::from_value(json!("0123456789abcdef0123456789abcdef")).expect("connector id");
-    // 40,000 ids of 20 characters: about 800 KB, twice DynamoDB's item size.
-    let groups_done: Vec<String> = (0..40_000).map(|index| format!("00g{index:017}")).collect();
-    let checkpoint = okta_sync::store::Checkpoint {
-        groups_done: groups_done.clone(),
-        invocations: 3,
+    // 40,000 group ids and 60,000 user ids of 20 characters: about 2 MB,
+    // five times DynamoDB's item size, saved over two pauses.
+    let ids = |prefix: &str, range: std::ops::Range<u32>| -> Vec<String> {
+        range.map(|index| format!("{prefix}{index:017}")).collect()
+    };
+    let (groups_first, groups_then) = (ids("00g", 0..30_000), ids("00g", 30_000..40_000));
+    let (seen_first, seen_then) = (ids("00u", 0..20_000), ids("00u", 20_000..60_000));
+    let created = ids("00u", 59_990..60_000);
+    let store = &stack.sync.store;
+    let mut checkpoint = okta_sync::store::Checkpoint {
+        users_cursor: Some("http://127.0.0.1:9/api/v1/users?after=00u1&limit=200".into()),
+        invocations: 1,
         ..Default::default()
     };
-    let store = &stack.sync.store;
-
+    let first = okta_sync::store::CheckpointAdditions {
+        groups_done: &groups_first,
+        users_seen: &seen_first,
+        users_created: &[],
+    };
     store
-        .put_checkpoint(&connector, "run-1", &checkpoint)
+        .put_checkpoint(&connector, "run-1", &mut checkpoint, first)
         .await
-        .expect("checkpoint saved");
+        .expect("first pause saved");
+    checkpoint.invocations = 2;
+    checkpoint.users_cursor = None;
+    checkpoint.users_finished = true;
+    let then = okta_sync::store::CheckpointAdditions {
+        groups_done: &groups_then,
+        users_seen: &seen_then,
+        users_created: &created,
+    };
+    store
+        .put_checkpoint(&connector, "run-1", &mut checkpoint, then)
+        .await
+        .expect("second pause saved");
+
     let read = store
         .get_checkpoint(&connector, "run-1")
         .await
         .expect("checkpoint read")
         .expect("checkpoint found");
 
-    assert_eq!(read.invocations, 3);
-    let read_ids: BTreeSet<String> = read.groups_done.into_iter().collect();
-    let expected: BTreeSet<String> = groups_done.into_iter().collect();
-    assert_eq!(read_ids, expected);
+    assert_eq!(read.invocations, 2);
+    assert!(read.users_finished);
+    assert_eq!(read.users_cursor, None);
+    let as_set = |ids: &[String]| ids.iter().cloned().collect::<BTreeSet<String>>();
+    assert_eq!(
+        as_set(&read.groups_done),
+        as_set(&[groups_first, groups_then].concat())
+    );
+    assert_eq!(
+        as_set(&read.users_seen),
+        as_set(&[seen_first, seen_then].concat())
+    );
+    assert_eq!(read.users_created, created);
     store
         .delete_checkpoint(&connector, "run-1")
         .await
@@ -820,6 +852,68 @@ async fn checkpoint_of_many_groups_round_trips() {
         leftovers.iter().all(|row| !row.contains("checkpoint#")),
         "no part is left: {:?}",
         leftovers.iter().find(|row| row.contains("checkpoint#"))
+    );
+}
+
+/// A run that must pause while it reads the users continues at the saved
+/// cursor: no users page is read twice, and the mirror is exact.
+#[tokio::test]
+async fn run_cut_while_reading_users_resumes_at_cursor() {
+    let okta = fake_okta(OrgSpec::new(25, 2000, 20)).await;
+    let stack = Stack::new().await;
+    let connector = stack.create_connector(&okta).await;
+    okta.clear_requests();
+    let (status, queued) = stack
+        .request("POST", &format!("/connectors/{connector}/sync"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let run_id = queued["runId"].as_str().expect("run id").to_owned();
+    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
+        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
+    )
+    .expect("event");
+    // The pause time has come at once: the invocation reads one users page
+    // and starts the first groups, then hands over.
+    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
+
+    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
+        .await
+        .expect("handled")
+        .expect("run");
+    let finished = stack.run_queued().await;
+
+    assert_eq!(paused.status, RunStatus::Running, "run: {paused:?}");
+    assert_eq!(paused.counts.users.seen, 200, "one page of users");
+    let run = finished
+        .iter()
+        .find(|run| run.status == RunStatus::Succeeded)
+        .expect("a finished run");
+    assert_eq!(run.run_id, run_id);
+    assert_eq!(run.counts.users.seen, 2000);
+    assert_eq!(run.counts.users.created, 2000);
+    assert_eq!(
+        run.counts.users.removed, 0,
+        "no user read earlier is removed"
+    );
+    let users_pages = okta
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/api/v1/users")
+        .count();
+    assert_eq!(users_pages, 10, "2,000 users at 200 a page, each read once");
+    let users: BTreeSet<String> = users_by_id(&stack, &connector, "")
+        .await
+        .into_keys()
+        .collect();
+    let expected: BTreeSet<String> = okta
+        .org_snapshot()
+        .users()
+        .map(|user| user.id.clone())
+        .collect();
+    assert_eq!(users, expected);
+    assert_eq!(
+        memberships(&stack, &connector).await,
+        okta_memberships(&okta)
     );
 }
 

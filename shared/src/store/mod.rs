@@ -41,7 +41,7 @@ pub use mirror::{
 };
 pub use quarantine::FailureCount;
 pub use removal::{OWNED_USER_ATTRIBUTES, REMOVED_STATUS};
-pub use runs::{Checkpoint, LeaseOutcome, SyncState};
+pub use runs::{Checkpoint, CheckpointAdditions, CheckpointParts, LeaseOutcome, SyncState};
 pub use user_refresh::{UserItemCondition, UserRefresh};
 
 use crate::domain::ConnectorId;

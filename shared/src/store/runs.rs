@@ -404,15 +404,32 @@ impl Store {
 
 /// Where a paused run continues: saved when an invocation stops before its
 /// Lambda deadline, read by the continuation, deleted when the run ends.
+///
+/// The id lists grow with the org, so they are kept apart from the main
+/// item, in part items of at most `PART_BYTES` of ids: each pause adds parts
+/// for what its invocation finished, and no org's size can push an item past
+/// DynamoDB's 400 KB limit. (A checkpoint saved before the parts existed
+/// holds `groupsDone` in the main item, and is read as such.)
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
-    /// Groups whose members are written. Stored apart from the rest, in
-    /// items of `GROUPS_PER_PART` ids, so that no org's group count can push
-    /// the checkpoint past DynamoDB's 400 KB item size. (Checkpoints saved
-    /// before the parts existed hold the list in the main item.)
+    /// Groups whose members are written.
     #[serde(default, skip_serializing)]
     pub groups_done: Vec<String>,
+    /// Users read and written.
+    #[serde(skip)]
+    pub users_seen: Vec<String>,
+    /// Users the run created, which an incremental run adds to the Everyone
+    /// group.
+    #[serde(skip)]
+    pub users_created: Vec<String>,
+    /// The next users page (an Okta `next` link) when the run paused while
+    /// reading users.
+    #[serde(default)]
+    pub users_cursor: Option<String>,
+    /// Every user is read.
+    #[serde(default)]
+    pub users_finished: bool,
     /// Totals of the earlier invocations.
     pub counts: crate::records::RunCounts,
     pub okta: crate::okta::CallCounts,
@@ -420,36 +437,107 @@ pub struct Checkpoint {
     pub warnings: Vec<String>,
     pub duration_ms: u64,
     pub invocations: u32,
+    /// How many part items hold each id list.
+    #[serde(default)]
+    pub parts: CheckpointParts,
 }
 
-/// Group ids per checkpoint part: 5,000 ids of up to 64 characters stay well
-/// under the 400 KB item size.
-const GROUPS_PER_PART: usize = 5_000;
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CheckpointParts {
+    pub groups: usize,
+    pub seen: usize,
+    pub created: usize,
+}
 
-/// The main item's attribute that says how many parts hold the groups done.
-const GROUP_PARTS: &str = "groupParts";
+/// What one paused invocation adds to its run's checkpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckpointAdditions<'a> {
+    pub groups_done: &'a [String],
+    pub users_seen: &'a [String],
+    pub users_created: &'a [String],
+}
+
+/// Bytes of ids per part item, leaving room under the 400 KB item size for
+/// the keys and the list's own overhead (a few bytes per id).
+const PART_BYTES: usize = 256 * 1024;
+
+/// The id lists a checkpoint keeps in parts.
+#[derive(Debug, Clone, Copy)]
+enum PartList {
+    Groups,
+    Seen,
+    Created,
+}
+
+impl PartList {
+    const ALL: [PartList; 3] = [PartList::Groups, PartList::Seen, PartList::Created];
+
+    fn name(self) -> &'static str {
+        match self {
+            PartList::Groups => "groups",
+            PartList::Seen => "seen",
+            PartList::Created => "created",
+        }
+    }
+
+    fn count(self, parts: &CheckpointParts) -> usize {
+        match self {
+            PartList::Groups => parts.groups,
+            PartList::Seen => parts.seen,
+            PartList::Created => parts.created,
+        }
+    }
+
+    fn count_mut(self, parts: &mut CheckpointParts) -> &mut usize {
+        match self {
+            PartList::Groups => &mut parts.groups,
+            PartList::Seen => &mut parts.seen,
+            PartList::Created => &mut parts.created,
+        }
+    }
+
+    fn ids_mut(self, checkpoint: &mut Checkpoint) -> &mut Vec<String> {
+        match self {
+            PartList::Groups => &mut checkpoint.groups_done,
+            PartList::Seen => &mut checkpoint.users_seen,
+            PartList::Created => &mut checkpoint.users_created,
+        }
+    }
+
+    fn added<'a>(self, additions: &CheckpointAdditions<'a>) -> &'a [String] {
+        match self {
+            PartList::Groups => additions.groups_done,
+            PartList::Seen => additions.users_seen,
+            PartList::Created => additions.users_created,
+        }
+    }
+}
 
 fn checkpoint_sk(run_id: &str) -> String {
     format!("checkpoint#{run_id}")
 }
 
-fn checkpoint_part_sk(run_id: &str, part: usize) -> String {
-    format!("checkpoint#{run_id}#groups#{part:05}")
+fn checkpoint_part_sk(run_id: &str, list: PartList, part: usize) -> String {
+    format!("checkpoint#{run_id}#{}#{part:05}", list.name())
 }
 
-/// How many group parts a checkpoint's main item counts; none when the
-/// attribute is missing (a checkpoint saved before parts existed).
-fn parts_of(item: &HashMap<String, AttributeValue>) -> Result<usize, StoreError> {
-    match item.get(GROUP_PARTS) {
-        None => Ok(0),
-        Some(AttributeValue::N(count)) => count
-            .parse()
-            .map_err(|error| StoreError::corrupt("checkpoint", error)),
-        Some(_) => Err(StoreError::corrupt(
-            "checkpoint",
-            "groupParts is not a number",
-        )),
+/// Splits ids into runs of at most `PART_BYTES` bytes.
+fn split_into_parts(ids: &[String]) -> Vec<&[String]> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (index, id) in ids.iter().enumerate() {
+        if bytes + id.len() > PART_BYTES && index > start {
+            parts.push(&ids[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes += id.len();
     }
+    if start < ids.len() {
+        parts.push(&ids[start..]);
+    }
+    parts
 }
 
 impl Store {
@@ -458,83 +546,76 @@ impl Store {
         connector_id: &ConnectorId,
         run_id: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
-        let Some(mut item) = self
+        let Some(item) = self
             .get_consistent(lease_pk(connector_id), checkpoint_sk(run_id))
             .await?
         else {
             return Ok(None);
         };
-        let parts = parts_of(&item)?;
-        item.remove(GROUP_PARTS);
         let mut checkpoint: Checkpoint = serde_dynamo::from_item(item)
             .map_err(|error| StoreError::corrupt("checkpoint", error))?;
-        for part in 0..parts {
-            let sk = checkpoint_part_sk(run_id, part);
-            let Some(item) = self.get_consistent(lease_pk(connector_id), sk).await? else {
+        for list in PartList::ALL {
+            for part in 0..list.count(&checkpoint.parts) {
+                let sk = checkpoint_part_sk(run_id, list, part);
                 // Parts are written before the main item that counts them.
-                return Err(StoreError::corrupt(
-                    "checkpoint",
-                    format!("part {part} of {parts} is missing"),
-                ));
-            };
-            match item.get("groups") {
-                Some(AttributeValue::L(ids)) => {
-                    for id in ids {
-                        let AttributeValue::S(id) = id else {
-                            return Err(StoreError::corrupt(
-                                "checkpoint",
-                                "a group id is not a string",
-                            ));
-                        };
-                        checkpoint.groups_done.push(id.clone());
-                    }
-                }
-                _ => {
+                let Some(item) = self.get_consistent(lease_pk(connector_id), sk).await? else {
                     return Err(StoreError::corrupt(
                         "checkpoint",
-                        format!("part {part} has no group list"),
-                    ))
+                        format!("part {part} of the {} list is missing", list.name()),
+                    ));
+                };
+                let Some(AttributeValue::L(ids)) = item.get("ids") else {
+                    return Err(StoreError::corrupt(
+                        "checkpoint",
+                        format!("part {part} of the {} list has no ids", list.name()),
+                    ));
+                };
+                for id in ids {
+                    let AttributeValue::S(id) = id else {
+                        return Err(StoreError::corrupt("checkpoint", "an id is not a string"));
+                    };
+                    list.ids_mut(&mut checkpoint).push(id.clone());
                 }
             }
         }
         Ok(Some(checkpoint))
     }
 
-    /// Saves the checkpoint: the group parts first, then the main item that
-    /// counts them, so a reader never finds the count before the parts. A
-    /// later pause of the same run rewrites every part, since the list only
-    /// grows.
+    /// Saves a paused invocation's checkpoint: first new part items with the
+    /// ids it adds (numbered after the parts `checkpoint.parts` already
+    /// counts), then the main item with the new counts, so a reader never
+    /// finds a count before its parts.
     pub async fn put_checkpoint(
         &self,
         connector_id: &ConnectorId,
         run_id: &str,
-        checkpoint: &Checkpoint,
+        checkpoint: &mut Checkpoint,
+        additions: CheckpointAdditions<'_>,
     ) -> Result<(), StoreError> {
         let expires = epoch_now() + self.retention_days * 24 * 3600;
-        let mut groups: Vec<&String> = checkpoint.groups_done.iter().collect();
-        groups.sort();
-        groups.dedup();
-        let parts: Vec<&[&String]> = groups.chunks(GROUPS_PER_PART).collect();
-        for (index, ids) in parts.iter().enumerate() {
-            let list = ids.iter().map(|id| s(id.as_str())).collect();
-            let item = HashMap::from([
-                ("pk".to_owned(), s(lease_pk(connector_id))),
-                ("sk".to_owned(), s(checkpoint_part_sk(run_id, index))),
-                ("groups".to_owned(), AttributeValue::L(list)),
-                ("expiresAt".to_owned(), n(expires)),
-            ]);
-            self.put_plain(item).await?;
+        for list in PartList::ALL {
+            for ids in split_into_parts(list.added(&additions)) {
+                let count = list.count_mut(&mut checkpoint.parts);
+                let values = ids.iter().map(|id| s(id.as_str())).collect();
+                let item = HashMap::from([
+                    ("pk".to_owned(), s(lease_pk(connector_id))),
+                    ("sk".to_owned(), s(checkpoint_part_sk(run_id, list, *count))),
+                    ("ids".to_owned(), AttributeValue::L(values)),
+                    ("expiresAt".to_owned(), n(expires)),
+                ]);
+                self.put_plain(item).await?;
+                *count += 1;
+            }
         }
-        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(checkpoint)
+        let mut item: HashMap<String, AttributeValue> = serde_dynamo::to_item(&*checkpoint)
             .map_err(|error| StoreError::corrupt("checkpoint", error))?;
         item.insert("pk".into(), s(lease_pk(connector_id)));
         item.insert("sk".into(), s(checkpoint_sk(run_id)));
-        item.insert(GROUP_PARTS.into(), n(parts.len()));
         item.insert("expiresAt".into(), n(expires));
         self.put_plain(item).await
     }
 
-    /// Deletes the checkpoint and its group parts.
+    /// Deletes the checkpoint and its parts.
     pub async fn delete_checkpoint(
         &self,
         connector_id: &ConnectorId,
@@ -547,9 +628,14 @@ impl Store {
         else {
             return Ok(());
         };
-        let mut keys: Vec<String> = (0..parts_of(&item)?)
-            .map(|part| checkpoint_part_sk(run_id, part))
-            .collect();
+        let checkpoint: Checkpoint = serde_dynamo::from_item(item)
+            .map_err(|error| StoreError::corrupt("checkpoint", error))?;
+        let mut keys = Vec::new();
+        for list in PartList::ALL {
+            for part in 0..list.count(&checkpoint.parts) {
+                keys.push(checkpoint_part_sk(run_id, list, part));
+            }
+        }
         // The main item goes last, so a failure part-way leaves a
         // checkpoint that still counts the parts not deleted yet.
         keys.push(checkpoint_sk(run_id));

@@ -64,21 +64,46 @@ const REMOVAL_BATCH: usize = 500;
 pub struct Resume {
     /// Groups whose members an earlier invocation of this run already wrote.
     pub groups_done: HashSet<String>,
-    /// After this instant no new group is started, so the invocation can save
-    /// a checkpoint before the Lambda deadline.
+    /// How far earlier invocations read the users.
+    pub users: UsersResume,
+    /// After this instant no new users page and no new group is started, so
+    /// the invocation can save a checkpoint before the Lambda deadline.
     pub pause_at: Option<std::time::Instant>,
+}
+
+/// The users phase as earlier invocations of the run left it.
+#[derive(Debug, Default)]
+pub struct UsersResume {
+    /// Every user was read; this invocation reads none.
+    pub finished: bool,
+    /// The next page to read; the first page when `None` and not finished.
+    pub cursor: Option<reqwest::Url>,
+    /// Users read (and written) by earlier invocations.
+    pub seen: HashSet<String>,
+    /// Users earlier invocations created, for the Everyone group of an
+    /// incremental run.
+    pub created: Vec<String>,
 }
 
 /// How an invocation of the engine ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
     Finished,
-    /// Stopped before the deadline; every group in `groups_done` (this and
-    /// earlier invocations) is written, the others are left for a
-    /// continuation.
-    Paused {
-        groups_done: Vec<String>,
-    },
+    /// Stopped before the deadline, with what this invocation finished; the
+    /// rest is left for a continuation.
+    Paused(Paused),
+}
+
+/// What a paused invocation did, to add to the run's checkpoint.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Paused {
+    /// Groups whose members this invocation wrote.
+    pub groups_done: Vec<String>,
+    /// The next users page, or `None` when every user is read.
+    pub users_cursor: Option<String>,
+    /// Users this invocation read and created.
+    pub users_seen: Vec<String>,
+    pub users_created: Vec<String>,
 }
 
 /// What a run reads from Okta.
@@ -145,13 +170,32 @@ struct GroupOutcome {
 struct FullRead {
     users: UsersRead,
     seen_groups: HashSet<String>,
-    outcome: Outcome,
+    groups: GroupsRead,
 }
 
-/// Users Okta returned in this run.
+/// The groups an invocation finished, and whether any is left.
+struct GroupsRead {
+    done: Vec<String>,
+    finished: bool,
+}
+
+/// Users Okta returned in this invocation.
 struct UsersRead {
     seen: HashSet<String>,
     created: Vec<String>,
+    /// The page to continue from when the invocation paused mid-way.
+    next: Option<reqwest::Url>,
+}
+
+impl UsersRead {
+    fn paused(self, groups_done: Vec<String>) -> Paused {
+        Paused {
+            groups_done,
+            users_cursor: self.next.map(String::from),
+            users_seen: self.seen.into_iter().collect(),
+            users_created: self.created,
+        }
+    }
 }
 
 impl Engine<'_> {
@@ -181,6 +225,7 @@ impl Engine<'_> {
 
         self.policy.forget_adopted(&user_index);
 
+        self.progress.add_users_done(resume.users.seen.len() as u64);
         match plan {
             Plan::Full => {
                 let (listed_groups, required) = self.required_members(warnings).await?;
@@ -203,8 +248,17 @@ impl Engine<'_> {
                     } = counts;
                     self.progress.phase("users");
                     let users = self
-                        .sync_users(first_page, &mut user_index, required.as_ref(), user_counts)
+                        .sync_users(
+                            first_page,
+                            &mut user_index,
+                            required.as_ref(),
+                            resume,
+                            user_counts,
+                        )
                         .await?;
+                    if users.next.is_some() {
+                        return Ok(Outcome::Paused(users.paused(Vec::new())));
+                    }
                     let groups = match listed_groups {
                         Some(groups) => groups,
                         None => {
@@ -218,7 +272,7 @@ impl Engine<'_> {
                     self.policy.fix_member_allowlist(&user_index);
                     let sources = |_: &OktaGroup| MemberSource::Fetch;
                     self.progress.phase("memberships");
-                    let outcome = self
+                    let groups = self
                         .sync_groups(
                             groups,
                             &group_index,
@@ -231,14 +285,16 @@ impl Engine<'_> {
                     FullRead {
                         users,
                         seen_groups,
-                        outcome,
+                        groups,
                     }
                 };
-                if read.outcome != Outcome::Finished {
-                    return Ok(read.outcome);
+                if read.users.next.is_some() || !read.groups.finished {
+                    return Ok(Outcome::Paused(read.users.paused(read.groups.done)));
                 }
+                let mut seen_users = read.users.seen;
+                seen_users.extend(resume.users.seen.iter().cloned());
                 let seen = Seen {
-                    users: &read.users.seen,
+                    users: &seen_users,
                     groups: &read.seen_groups,
                     mirrored_users,
                 };
@@ -255,31 +311,43 @@ impl Engine<'_> {
                         first_page,
                         &mut user_index,
                         required.as_ref(),
+                        resume,
                         &mut counts.users,
                     )
                     .await?;
+                if users.next.is_some() {
+                    return Ok(Outcome::Paused(users.paused(Vec::new())));
+                }
                 self.progress.phase("groups");
                 let groups = self
                     .list_groups(self.okta.groups_changed_since(since))
                     .await?;
                 let groups = self.policy.mirrored_groups(groups);
                 self.policy.fix_member_allowlist(&user_index);
-                let sources = |group: &OktaGroup| member_source(group, &group_index, since, &users);
+                let mut created = resume.users.created.clone();
+                created.extend(users.created.iter().cloned());
+                let sources =
+                    |group: &OktaGroup| member_source(group, &group_index, since, &created);
                 self.progress.phase("memberships");
                 let RunCounts {
                     groups: group_counts,
                     memberships: member_counts,
                     ..
                 } = counts;
-                self.sync_groups(
-                    groups,
-                    &group_index,
-                    sources,
-                    resume,
-                    (group_counts, member_counts),
-                    warnings,
-                )
-                .await
+                let groups = self
+                    .sync_groups(
+                        groups,
+                        &group_index,
+                        sources,
+                        resume,
+                        (group_counts, member_counts),
+                        warnings,
+                    )
+                    .await?;
+                if groups.finished {
+                    return Ok(Outcome::Finished);
+                }
+                Ok(Outcome::Paused(users.paused(groups.done)))
             }
         }
     }
@@ -306,14 +374,14 @@ impl Engine<'_> {
             groups: group_counts,
             memberships: member_counts,
         } = counts;
-        let users = self.sync_users(first_page, user_index, None, user_counts);
+        let users = self.sync_users(first_page, user_index, None, resume, user_counts);
         let groups = async {
             let groups = self.list_groups(self.okta.groups_first_page()).await?;
             let groups = self.policy.mirrored_groups(groups);
             let seen_groups: HashSet<String> =
                 groups.iter().map(|group| group.id.clone()).collect();
             let sources = |_: &OktaGroup| MemberSource::Fetch;
-            let outcome = self
+            let groups = self
                 .sync_groups(
                     groups,
                     group_index,
@@ -323,15 +391,13 @@ impl Engine<'_> {
                     warnings,
                 )
                 .await?;
-            Ok::<_, SyncError>((seen_groups, outcome))
+            Ok::<_, SyncError>((seen_groups, groups))
         };
-        // A pause stops only the groups; the users are read to the end, so
-        // the continuation's full set of seen users is read again anyway.
-        let (users, (seen_groups, outcome)) = futures::try_join!(users, groups)?;
+        let (users, (seen_groups, groups)) = futures::try_join!(users, groups)?;
         Ok(FullRead {
             users,
             seen_groups,
-            outcome,
+            groups,
         })
     }
 
@@ -369,20 +435,42 @@ impl Engine<'_> {
         first_page: reqwest::Url,
         index: &mut HashMap<String, UserIndexEntry>,
         required: Option<&HashSet<String>>,
+        resume: &Resume,
         counts: &mut ObjectCounts,
     ) -> Result<UsersRead, SyncError> {
+        let earlier = &resume.users;
         let mut seen = HashSet::new();
         let mut created = Vec::new();
-        let mut next = Some(first_page);
+        let mut next = match (earlier.finished, &earlier.cursor) {
+            (true, _) => None,
+            (false, Some(cursor)) => Some(cursor.clone()),
+            (false, None) => Some(first_page),
+        };
         let now = now_rfc3339();
+        let mut pages = 0;
 
         while let Some(url) = next {
+            // Every invocation reads at least one page, so a run always
+            // gets further.
+            let pause = resume
+                .pause_at
+                .is_some_and(|pause_at| std::time::Instant::now() >= pause_at);
+            if pages > 0 && pause {
+                return Ok(UsersRead {
+                    seen,
+                    created,
+                    next: Some(url),
+                });
+            }
+            pages += 1;
             let page = self.okta.users_page(url).await?;
             let mut writes = Vec::new();
             let mut changes = Vec::new();
             let mut updated: Vec<(&OktaUser, bool)> = Vec::new();
             for user in &page.items {
-                if seen.contains(&user.id) {
+                // Okta may list a user twice when the list changes while it
+                // is paged; an earlier invocation's users are written.
+                if seen.contains(&user.id) || earlier.seen.contains(&user.id) {
                     continue;
                 }
                 let in_required = required.is_none_or(|members| members.contains(&user.id));
@@ -454,7 +542,11 @@ impl Engine<'_> {
             next = page.next;
         }
         self.progress.users_finished();
-        Ok(UsersRead { seen, created })
+        Ok(UsersRead {
+            seen,
+            created,
+            next: None,
+        })
     }
 
     /// Change log entries of updated and returning users, with the names of
@@ -514,7 +606,7 @@ impl Engine<'_> {
 
     /// Syncs the members of each group not done yet, several at once, and
     /// writes the groups that changed. Stops starting groups at the pause
-    /// time and then reports which groups are done.
+    /// time. Returns the groups this invocation finished.
     async fn sync_groups<'s>(
         &self,
         groups: Vec<OktaGroup>,
@@ -523,7 +615,7 @@ impl Engine<'_> {
         resume: &Resume,
         (group_counts, member_counts): (&mut ObjectCounts, &mut MembershipCounts),
         warnings: &mut Vec<String>,
-    ) -> Result<Outcome, SyncError> {
+    ) -> Result<GroupsRead, SyncError> {
         self.progress.set_groups_total(groups.len() as u64);
         self.progress
             .add_groups_done(resume.groups_done.len() as u64);
@@ -552,7 +644,7 @@ impl Engine<'_> {
             });
         let mut outcomes = work.buffer_unordered(PARALLEL_GROUPS);
 
-        let mut done: Vec<String> = resume.groups_done.iter().cloned().collect();
+        let mut done: Vec<String> = Vec::new();
         let mut finished_now = 0;
         let mut group_writes: Vec<GroupWrite> = Vec::new();
         while let Some(outcome) = outcomes.next().await {
@@ -604,10 +696,10 @@ impl Engine<'_> {
         }
         self.write_groups(group_writes).await?;
 
-        if finished_now == pending_count {
-            return Ok(Outcome::Finished);
-        }
-        Ok(Outcome::Paused { groups_done: done })
+        Ok(GroupsRead {
+            done,
+            finished: finished_now == pending_count,
+        })
     }
 
     /// Writes groups that changed and logs them, with the names of the
@@ -907,15 +999,13 @@ fn member_source<'u>(
     group: &OktaGroup,
     index: &HashMap<String, GroupIndexEntry>,
     since: &str,
-    users: &'u UsersRead,
+    created: &'u [String],
 ) -> MemberSource<'u> {
     let Some(known) = index.get(&group.id).filter(|entry| !entry.removed) else {
         return MemberSource::Fetch;
     };
     if group.group_type.as_deref() == Some(BUILT_IN) {
-        return MemberSource::Everyone {
-            created: &users.created,
-        };
+        return MemberSource::Everyone { created };
     }
     let moved = match group.last_membership_updated.as_deref() {
         Some(updated) => is_after(updated, since),

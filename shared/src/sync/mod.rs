@@ -298,16 +298,10 @@ pub async fn handle_event(
     if let Some(earlier) = &checkpoint {
         merge_checkpoint(&mut run, earlier);
     }
-    if let Ok(engine::Outcome::Paused { groups_done }) = outcome {
-        return pause(
-            deps,
-            run,
-            &owner,
-            groups_done,
-            checkpoint.map_or(1, |c| c.invocations + 1),
-        )
-        .await
-        .map(Some);
+    if let Ok(engine::Outcome::Paused(paused)) = outcome {
+        return pause(deps, run, &owner, &paused, checkpoint.as_ref())
+            .await
+            .map(Some);
     }
 
     run.finished_at = Some(now_rfc3339());
@@ -416,6 +410,7 @@ async fn execute(
         groups_done: checkpoint
             .map(|checkpoint| checkpoint.groups_done.iter().cloned().collect())
             .unwrap_or_default(),
+        users: checkpoint.map(users_resume).unwrap_or_default(),
         pause_at,
     };
     let report = engine::Report {
@@ -480,21 +475,29 @@ async fn pause(
     deps: &SyncDeps,
     mut run: Run,
     owner: &str,
-    groups_done: Vec<String>,
-    invocations: u32,
+    paused: &engine::Paused,
+    earlier: Option<&crate::store::Checkpoint>,
 ) -> Result<Run, SyncError> {
     let connector_id = run.connector_id.clone();
-    let checkpoint = crate::store::Checkpoint {
-        groups_done,
+    let mut checkpoint = crate::store::Checkpoint {
+        users_cursor: paused.users_cursor.clone(),
+        users_finished: paused.users_cursor.is_none(),
         counts: run.counts,
         okta: run.okta,
         dynamo: run.dynamo,
         warnings: run.warnings.clone(),
         duration_ms: run.duration_ms,
-        invocations,
+        invocations: earlier.map_or(1, |earlier| earlier.invocations + 1),
+        parts: earlier.map(|earlier| earlier.parts).unwrap_or_default(),
+        ..Default::default()
+    };
+    let additions = crate::store::CheckpointAdditions {
+        groups_done: &paused.groups_done,
+        users_seen: &paused.users_seen,
+        users_created: &paused.users_created,
     };
     deps.store
-        .put_checkpoint(&connector_id, &run.run_id, &checkpoint)
+        .put_checkpoint(&connector_id, &run.run_id, &mut checkpoint, additions)
         .await?;
     run.progress.phase = "continuing".into();
     deps.store.put_run(&run).await?;
@@ -522,21 +525,41 @@ async fn pause(
     tracing::info!(
         connector_id = %connector_id,
         run_id = run.run_id,
-        groups_done = checkpoint.groups_done.len(),
-        invocations,
+        groups_done = paused.groups_done.len(),
+        users_read = paused.users_seen.len(),
+        users_finished = checkpoint.users_finished,
+        invocations = checkpoint.invocations,
         "paused before the deadline; a continuation is queued"
     );
     Ok(run)
 }
 
-/// Adds the totals of earlier invocations to this one's. Every invocation
-/// reads all users again (writing only changes), so user `seen` and
-/// `unchanged` come from the last invocation while creates and updates add up.
+/// Where the users phase continues: after the users earlier invocations
+/// read, at the saved cursor.
+fn users_resume(checkpoint: &crate::store::Checkpoint) -> engine::UsersResume {
+    // The cursor is a link Okta gave; one that no longer parses starts the
+    // users again, and the users already read are skipped.
+    let cursor = checkpoint
+        .users_cursor
+        .as_deref()
+        .and_then(|cursor| reqwest::Url::parse(cursor).ok());
+    engine::UsersResume {
+        finished: checkpoint.users_finished,
+        cursor,
+        seen: checkpoint.users_seen.iter().cloned().collect(),
+        created: checkpoint.users_created.clone(),
+    }
+}
+
+/// Adds the totals of earlier invocations to this one's. An invocation
+/// reads only the users earlier ones did not, so every count adds up.
 fn merge_checkpoint(run: &mut Run, earlier: &crate::store::Checkpoint) {
     let users = &mut run.counts.users;
+    users.seen += earlier.counts.users.seen;
     users.created += earlier.counts.users.created;
     users.updated += earlier.counts.users.updated;
-    users.unchanged = users.seen.saturating_sub(users.created + users.updated);
+    users.unchanged += earlier.counts.users.unchanged;
+    users.out_of_scope += earlier.counts.users.out_of_scope;
 
     let groups = &mut run.counts.groups;
     groups.seen += earlier.counts.groups.seen;

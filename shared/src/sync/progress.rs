@@ -124,6 +124,15 @@ impl ProgressReporter {
         self.maybe_save().await
     }
 
+    /// Counts users an earlier invocation of the run read.
+    pub fn add_users_done(&self, users: u64) {
+        let expected = self.expected();
+        self.with_state(|state| {
+            state.progress.users += users;
+            state.progress.percent = state.percent(expected);
+        });
+    }
+
     /// Counts groups an earlier invocation of the run finished.
     pub fn add_groups_done(&self, groups: u64) {
         self.with_state(|state| {
