@@ -94,6 +94,12 @@ impl SyncPolicy {
         }
     }
 
+    /// Tells whether scope or mapping rules leave some users out, so the
+    /// mirror's member counts can differ from Okta's.
+    pub fn limits_users(&self) -> bool {
+        self.limits_users
+    }
+
     pub fn requires_groups(&self) -> bool {
         !self.scope.required_groups.is_empty()
     }
