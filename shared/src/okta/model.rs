@@ -135,10 +135,18 @@ pub struct LogTarget {
 /// A membership change read from the System Log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MembershipChange {
-    Added { group_id: String, user_id: String },
-    Removed { group_id: String, user_id: String },
+    Added {
+        group_id: String,
+        user_id: String,
+    },
+    Removed {
+        group_id: String,
+        user_id: String,
+    },
     /// The user was deleted, so it left every group it was in.
-    UserDeleted { user_id: String },
+    UserDeleted {
+        user_id: String,
+    },
 }
 
 /// A membership change and when Okta published it.
@@ -243,7 +251,9 @@ mod tests {
             })
         );
         assert_eq!(
-            changes[0].as_ref().map(|event| event.published.timestamp_millis() % 1000),
+            changes[0]
+                .as_ref()
+                .map(|event| event.published.timestamp_millis() % 1000),
             Some(353)
         );
         assert!(changes[1].is_none(), "a sign-in is not a membership event");

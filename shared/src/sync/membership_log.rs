@@ -240,10 +240,8 @@ mod tests {
                 user_id: "u1".into(),
             },
         }]);
-        let members = log.derive_members(
-            &group(1, "2026-02-01T10:00:05.000Z"),
-            &set(&["u1", "u2"]),
-        );
+        let members =
+            log.derive_members(&group(1, "2026-02-01T10:00:05.000Z"), &set(&["u1", "u2"]));
         assert_eq!(members, Ok(set(&["u2"])));
     }
 
