@@ -97,8 +97,8 @@ pub struct MemberRef {
 pub const MEMBERSHIP_ADD: &str = "group.user_membership.add";
 /// System Log event type of a user removed from a group.
 pub const MEMBERSHIP_REMOVE: &str = "group.user_membership.remove";
-/// System Log event type of a user deleted outright. Okta logs no
-/// membership removals for the groups the user was in.
+/// System Log event type of a user deleted outright. The groups the user was
+/// in get no membership removal events.
 pub const USER_DELETE: &str = "user.lifecycle.delete.initiated";
 
 /// The parts of a System Log `LogEvent` that the sync reads.
@@ -220,7 +220,7 @@ mod tests {
     /// A list-users answer written to the shape of Okta's `User` schema.
     const USERS_PAGE: &str = include_str!("../../tests/fixtures/okta-list-users.json");
     const GROUPS_PAGE: &str = include_str!("../../tests/fixtures/okta-list-groups.json");
-    /// A list-logs answer written to the shape of Okta's `LogEvent` schema.
+    /// A list-logs response written to the shape of Okta's `LogEvent` schema.
     const LOG_PAGE: &str = include_str!("../../tests/fixtures/okta-list-logs.json");
 
     #[test]

@@ -19,9 +19,9 @@
 //! the System Log: its membership adds and removes and user deletions since
 //! the watermark, read once per run and applied to the mirrored members
 //! (see `membership_log`). A group whose result does not match Okta's member
-//! count, or whose last change the log does not show yet, is read whole, and
-//! so is every moved group when the log cannot be read or the connector's
-//! scope leaves users out. The built-in Everyone group is never read: it
+//! count, or whose last change the log does not show yet, is read whole.
+//! Every moved group is read whole when the log cannot be read or the
+//! connector's scope leaves users out. The built-in Everyone group is never read: it
 //! holds every user, so its members follow from the users the run created.
 //! Nothing is marked removed: users deleted outright in Okta and deleted
 //! groups are only seen by a full sync, which runs on a fixed period.
@@ -259,6 +259,7 @@ impl Engine<'_> {
         if self.policy.limits_users() {
             return None;
         }
+
         let candidates = groups
             .iter()
             .filter(|group| may_use_log(group, index, since))
@@ -266,12 +267,14 @@ impl Engine<'_> {
         if candidates == 0 {
             return None;
         }
+
         // The `Date` header has whole seconds, so the run started before
         // the next second. Events after the run's start that this window
         // includes are read again by the next run, whose watermark is
         // earlier.
         let until = self.okta.okta_time_at_first_answer()? + chrono::Duration::seconds(1);
         let until = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+
         match self.okta.membership_events(since, &until).await {
             Ok(events) => {
                 tracing::info!(
@@ -916,10 +919,10 @@ fn member_source<'u>(
     }
 }
 
-/// Tells whether the System Log's window from `since` can hold every
-/// membership change of the group that the mirror lacks: the group is
-/// mirrored and its membership moved, or it was created after `since`, so
-/// its mirrored member set (empty) was right at `since`.
+/// Tells whether the System Log's window from `since` can contain every
+/// membership change of the group that the mirror lacks. That is so for a
+/// mirrored group whose membership moved, and for a group created after
+/// `since`, whose empty mirrored member set was right at `since`.
 fn may_use_log(group: &OktaGroup, index: &HashMap<String, GroupIndexEntry>, since: &str) -> bool {
     if group.group_type.as_deref() == Some(BUILT_IN) {
         return false;

@@ -5,16 +5,18 @@
 //! `published` order, give the group's members at the end of the log's
 //! window. Two checks decide whether that result may be written:
 //! - The latest change the log explains for the group must be as late as
-//!   the group's `lastMembershipUpdated`. An event that arrives late in the
-//!   log, or a change after the window, fails this check.
+//!   the group's `lastMembershipUpdated`. A late event for the group's last
+//!   change, or a change after the window, fails this check.
 //! - The result must have exactly Okta's member count for the group
-//!   (`_embedded.stats.usersCount`). The log can miss changes: events arrive
-//!   late, a user deleted outright leaves its groups without a membership
-//!   event (only the deletion event, which can be late too), and Okta may
-//!   change memberships without logging them. Each of these makes the count
-//!   differ unless other misses cancel it out.
+//!   (`_embedded.stats.usersCount`), because the log can miss changes.
+//!   Events can arrive late. A user deleted outright leaves its groups with
+//!   only a deletion event, which can be late too. A change that Okta does
+//!   not log would be missed as well. Each miss makes the count differ
+//!   unless other misses cancel it out.
 //!
 //! A group that fails either check has its member list read whole.
+//! NOTE: misses that cancel out in the count and leave the group's last
+//! change in the log go unnoticed until the next full sync.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -38,7 +40,7 @@ struct GroupChange {
     added: bool,
 }
 
-/// Why a group's members could not be derived from the log.
+/// Reason a group's members could not be derived from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Fallback {
     /// Okta returned the group without `_embedded.stats.usersCount`.

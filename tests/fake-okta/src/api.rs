@@ -517,10 +517,10 @@ fn list_members(
 
 /// Lists System Log events whose `published` is at or after `since` and
 /// before `until`, oldest first unless `sortOrder=DESCENDING`.
-// NOTE: Okta does not document whether `since` and `until` are inclusive;
-// the fake includes `since` and excludes `until`. A request without `until`
-// is a polling request in Okta, which always returns a `next` link; the fake
-// ends such a list like a bounded one. The `q` keyword parameter is ignored.
+// NOTE: Okta's OpenAPI document does not say whether `since` and `until`
+// are inclusive. The fake includes `since` and excludes `until`. Okta treats
+// a request without `until` as polling and always returns a `next` link,
+// but the fake ends such a list like a bounded one. It ignores `q`.
 fn list_logs(org: &Org, access: &Access, request: &ApiRequest) -> Result<Reply, Reply> {
     let log = org.system_log();
     // A group admin's role cannot read the System Log.

@@ -207,8 +207,9 @@ impl Shared {
         to_okta_precision(self.clock.now())
     }
 
-    /// The fake's clock in milliseconds, for changes: objects keep whole
-    /// seconds, while System Log events keep the milliseconds as Okta's do.
+    /// Returns the fake's clock at millisecond precision, for changes.
+    /// Objects keep whole seconds, while System Log events keep the
+    /// milliseconds as Okta's do.
     fn change_time(&self) -> Timestamp {
         self.clock.now().trunc_subsecs(3)
     }
@@ -786,7 +787,7 @@ impl FakeOkta {
     }
 
     /// Sets the System Log's delay before events become visible, and whether
-    /// `GET /api/v1/logs` answers 403.
+    /// `GET /api/v1/logs` responds with 403.
     pub fn set_log_settings(&self, settings: LogSettings) {
         self.shared.set_log_settings(settings);
     }

@@ -1,4 +1,4 @@
-//! The System Log: the events that changes to the org record, in the shape of
+//! The System Log: events that changes to the org add, in the shape of
 //! Okta's `LogEvent`, served by `GET /api/v1/logs`.
 //!
 //! Only three event types are recorded: a user added to a group, a user
@@ -75,7 +75,7 @@ impl LogTarget {
         LogTarget {
             id: group.id.clone(),
             target_type: "UserGroup",
-            // Okta reports `unknown` as a group target's alternateId.
+            // A group has no login-like alternate id, so the fake sends `unknown`.
             alternate_id: "unknown".to_string(),
             display_name: group.name().to_string(),
         }
@@ -90,10 +90,10 @@ pub struct LogSettings {
     /// Time between an event's `published` and the moment the log returns
     /// it, applied to events recorded from now on. It models Okta's late
     /// arrival of events.
-    #[serde(with = "duration_ms", rename = "delayMs", default)]
+    #[serde(with = "crate::faults::duration_ms", rename = "delayMs", default)]
     pub delay: Duration,
-    /// Answers `GET /api/v1/logs` with 403 E0000006, as Okta does for a token
-    /// whose admin role cannot read the System Log.
+    /// Makes `GET /api/v1/logs` respond with 403 E0000006, as Okta does for a
+    /// token whose admin role cannot read the System Log.
     #[serde(default)]
     pub forbidden: bool,
 }
@@ -123,8 +123,9 @@ impl SystemLog {
         let serial = self.next_serial;
         self.next_serial += 1;
         let delay = TimeDelta::from_std(self.settings.delay).unwrap_or(TimeDelta::MAX);
-        // Okta's clock never goes back; the fake's cannot either, so
-        // `published` grows with the serial.
+        // Callers read the clock before taking the org's lock, so their
+        // times can arrive out of order. Keeping `published` from going back
+        // keeps it in serial order.
         let published = self
             .events
             .last()
@@ -169,6 +170,7 @@ impl Serialize for LogEvent {
                 })
             })
             .collect();
+
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry(
             "actor",
@@ -203,12 +205,14 @@ impl Serialize for LogEvent {
                 "externalSessionId": "trs-fake-okta",
             }),
         )?;
+
         map.serialize_entry("displayMessage", self.display_message)?;
         map.serialize_entry("eventType", self.event_type)?;
         map.serialize_entry("outcome", &json!({"result": "SUCCESS", "reason": null}))?;
         // `published` keeps its milliseconds, unlike the fake's object timestamps.
         map.serialize_entry("published", &format_timestamp(&self.published))?;
         map.serialize_entry("severity", "INFO")?;
+
         map.serialize_entry(
             "debugContext",
             &json!({"debugData": {"requestUri": "/api/v1/groups"}}),
@@ -251,20 +255,5 @@ impl Record for LogEvent {
                     .collect(),
             ),
         }
-    }
-}
-
-mod duration_ms {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
-        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        serializer.serialize_u64(millis)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
-        u64::deserialize(deserializer).map(Duration::from_millis)
     }
 }

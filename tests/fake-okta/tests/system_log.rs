@@ -65,7 +65,7 @@ fn next_link(response: &reqwest::Response) -> Option<String> {
         .map(|value| value.trim_matches(|c| c == '<' || c == '>').to_string())
 }
 
-/// The smallest regular group and a user who is not in it.
+/// Returns the smallest regular group and a user who is not in it.
 fn group_and_outsider(fake: &FakeOkta) -> (String, String) {
     let org = fake.org();
     let group = org
