@@ -221,8 +221,14 @@ async fn deleted_user_leaves_groups_via_log() {
     synced.okta.delete_user(&deleted).expect("deleted");
 
     synced.incremental().await;
+    let first_reads = synced.member_list_reads(&group);
+    // The next run's window still contains the deletion, but the mirror no
+    // longer lists the user in the group.
+    let again = synced.incremental().await;
 
+    assert_eq!(first_reads, 0);
     assert_eq!(synced.member_list_reads(&group), 0);
+    assert_eq!(again.dynamo.items_written, 0, "nothing changed since");
     let (mirrored, okta) = synced.memberships_outside_everyone().await;
     assert_eq!(mirrored, okta);
 }

@@ -5,8 +5,9 @@
 //! `published` order, give the group's members at the end of the log's
 //! window. Two checks decide whether that result may be written:
 //! - The latest change the log explains for the group must be as late as
-//!   the group's `lastMembershipUpdated`. A late event for the group's last
-//!   change, or a change after the window, fails this check.
+//!   the group's `lastMembershipUpdated`, or a user deletion must fall at
+//!   that time. A late event for the group's last change, or a change after
+//!   the window, fails this check.
 //! - The result must have exactly Okta's member count for the group
 //!   (`_embedded.stats.usersCount`), because the log can miss changes.
 //!   Events can arrive late. A user deleted outright leaves its groups with
@@ -72,6 +73,7 @@ pub(super) struct MembershipLog {
     by_group: HashMap<String, Vec<GroupChange>>,
     /// Users deleted outright, with the time of the deletion.
     deleted: HashMap<String, DateTime<Utc>>,
+    deletion_times: Vec<DateTime<Utc>>,
     pub derived: AtomicU64,
     pub fell_back: AtomicU64,
 }
@@ -98,9 +100,11 @@ impl MembershipLog {
                 added,
             });
         }
+        let deletion_times = deleted.values().copied().collect();
         Self {
             by_group,
             deleted,
+            deletion_times,
             derived: AtomicU64::new(0),
             fell_back: AtomicU64::new(0),
         }
@@ -147,7 +151,7 @@ impl MembershipLog {
             None => true,
         });
 
-        if !explains_last_change(group, latest) {
+        if !explains_last_change(group, latest, &self.deletion_times) {
             return Err(Fallback::ChangeNotInLog);
         }
         let derived = members.len() as u64;
@@ -161,10 +165,14 @@ impl MembershipLog {
     }
 }
 
-/// Tells whether a logged change at `latest` accounts for the group's
-/// `lastMembershipUpdated`. A group whose membership has not changed since
-/// it was created needs no logged change.
-fn explains_last_change(group: &OktaGroup, latest: Option<DateTime<Utc>>) -> bool {
+/// Tells whether a logged change at `latest`, or a user deletion, accounts
+/// for the group's `lastMembershipUpdated`. A group whose membership has not
+/// changed since it was created needs no logged change.
+fn explains_last_change(
+    group: &OktaGroup,
+    latest: Option<DateTime<Utc>>,
+    deletion_times: &[DateTime<Utc>],
+) -> bool {
     let parse = |text: Option<&str>| {
         text.and_then(|text| DateTime::parse_from_rfc3339(text).ok())
             .map(|at| at.to_utc())
@@ -176,7 +184,16 @@ fn explains_last_change(group: &OktaGroup, latest: Option<DateTime<Utc>>) -> boo
     if parse(group.created.as_deref()).is_some_and(|created| changed <= created) {
         return true;
     }
-    latest.is_some_and(|latest| latest + CLOCK_TOLERANCE >= changed)
+    if latest.is_some_and(|latest| latest + CLOCK_TOLERANCE >= changed) {
+        return true;
+    }
+    // Once an earlier run applied a deletion, the deleted user is no longer
+    // among the mirrored members, so nothing ties the deletion to this
+    // group. A deletion at the time of the group's last change may explain
+    // it, and the count check still applies.
+    deletion_times
+        .iter()
+        .any(|deleted_at| (*deleted_at - changed).abs() <= CLOCK_TOLERANCE)
 }
 
 #[cfg(test)]
@@ -245,6 +262,28 @@ mod tests {
         let members =
             log.derive_members(&group(1, "2026-02-01T10:00:05.000Z"), &set(&["u1", "u2"]));
         assert_eq!(members, Ok(set(&["u2"])));
+    }
+
+    #[test]
+    fn deletion_applied_earlier_explains_change() {
+        let deletion = |published: &str| MembershipEvent {
+            published: at(published),
+            change: MembershipChange::UserDeleted {
+                user_id: "u9".into(),
+            },
+        };
+        let same_time = MembershipLog::new(vec![deletion("2026-02-01T10:00:05.500Z")]);
+        let much_earlier = MembershipLog::new(vec![deletion("2026-02-01T09:00:00.000Z")]);
+        let group = group(1, "2026-02-01T10:00:05.000Z");
+
+        assert_eq!(
+            same_time.derive_members(&group, &set(&["u1"])),
+            Ok(set(&["u1"]))
+        );
+        assert_eq!(
+            much_earlier.derive_members(&group, &set(&["u1"])),
+            Err(Fallback::ChangeNotInLog)
+        );
     }
 
     #[test]
