@@ -21,8 +21,9 @@
 //! (see `membership_log`). A group whose result does not match Okta's member
 //! count, or whose last change the log does not show yet, is read whole.
 //! Every moved group is read whole when the log cannot be read or the
-//! connector's scope leaves users out. The built-in Everyone group is never read: it
-//! holds every user, so its members follow from the users the run created.
+//! connector's scope leaves users out. The built-in Everyone group is never
+//! read: it holds every user, so its members follow from the users the run
+//! created.
 //! Nothing is marked removed: users deleted outright in Okta and deleted
 //! groups are only seen by a full sync, which runs on a fixed period.
 //!
@@ -245,8 +246,8 @@ impl Engine<'_> {
 
     /// Reads the System Log's membership changes from `since` to the run's
     /// start, when some changed group can use them. Returns `None` when no
-    /// group can, or when the log cannot be read: then every changed group
-    /// is read whole, and a 403 becomes a warning on the run.
+    /// group can use them or the log cannot be read. Then every changed
+    /// group is read whole, and a 403 also adds a warning to the run.
     async fn read_membership_log(
         &self,
         groups: &[OktaGroup],
