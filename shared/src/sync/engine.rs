@@ -22,7 +22,7 @@
 //! count, or whose last change the log does not show yet, is read whole.
 //! Every moved group is read whole when the log cannot be read or the
 //! connector's scope leaves users out. The built-in Everyone group is never
-//! read: it holds every user, so its members follow from the users the run
+//! read: it contains every user, so its members follow from the users the run
 //! created.
 //! Nothing is marked removed: users deleted outright in Okta and deleted
 //! groups are only seen by a full sync, which runs on a fixed period.
