@@ -9,6 +9,7 @@ mod e2e;
 mod faults;
 mod infra;
 mod lifecycle;
+mod membership_log;
 mod quarantine;
 mod safety;
 mod schedules;

@@ -8,7 +8,7 @@ use lambda_http::http::StatusCode;
 use okta_sync::records::RunStatus;
 use serde_json::{json, Value};
 
-async fn fake_okta(spec: OrgSpec) -> FakeOkta {
+pub(crate) async fn fake_okta(spec: OrgSpec) -> FakeOkta {
     FakeOkta::start(Config::new(generate_org(&spec)))
         .await
         .expect("fake Okta started")
@@ -36,7 +36,7 @@ async fn users_by_id(stack: &Stack, connector: &str, query: &str) -> BTreeMap<St
         .collect()
 }
 
-async fn memberships(stack: &Stack, connector: &str) -> BTreeSet<(String, String)> {
+pub(crate) async fn memberships(stack: &Stack, connector: &str) -> BTreeSet<(String, String)> {
     let mut pairs = BTreeSet::new();
     for group in stack
         .list_all(&format!("/connectors/{connector}/groups"))
@@ -58,7 +58,7 @@ async fn memberships(stack: &Stack, connector: &str) -> BTreeSet<(String, String
     pairs
 }
 
-fn okta_memberships(okta: &FakeOkta) -> BTreeSet<(String, String)> {
+pub(crate) fn okta_memberships(okta: &FakeOkta) -> BTreeSet<(String, String)> {
     let org = okta.org_snapshot();
     let mut pairs = BTreeSet::new();
     for user in org.users() {
@@ -553,7 +553,11 @@ async fn lapsed_run_is_marked_abandoned() {
     assert_eq!(runs[0].status, RunStatus::Succeeded);
 }
 
-async fn sync_with_mode(stack: &Stack, connector: &str, mode: &str) -> okta_sync::records::Run {
+pub(crate) async fn sync_with_mode(
+    stack: &Stack,
+    connector: &str,
+    mode: &str,
+) -> okta_sync::records::Run {
     let (status, body) = stack
         .request(
             "POST",
@@ -989,6 +993,7 @@ async fn governor_stays_within_share() {
         scale: 1.0,
         users: 5,
         groups: 5,
+        logs: 5,
         other: 20,
         window: std::time::Duration::from_secs(2),
     };
@@ -1034,6 +1039,7 @@ async fn separate_governors_share_one_budget() {
         users: 100,
         groups: 100,
         other: 100,
+        logs: 100,
         window: std::time::Duration::from_secs(2),
     };
     let okta = FakeOkta::start(config).await.expect("fake Okta");

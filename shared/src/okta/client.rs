@@ -1,5 +1,7 @@
 //! HTTP client for Okta's management API: SSWS auth, cursor pagination over
-//! `Link` headers, and retries of 429, 5xx and connection errors.
+//! `Link` headers, and retries of 429, 5xx and connection errors. Requests
+//! count against the rate-limit buckets `users`, `groups`, `members`,
+//! `user-groups` and `logs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -13,7 +15,10 @@ use serde::de::DeserializeOwned;
 use super::error::{OktaError, OktaErrorBody};
 use super::governor::{Governor, GovernorSettings};
 use super::link::next_link;
-use super::model::{MemberRef, OktaGroup, OktaUser, USER_STATUSES};
+use super::model::{
+    LogEvent, MemberRef, MembershipEvent, OktaGroup, OktaUser, MEMBERSHIP_ADD, MEMBERSHIP_REMOVE,
+    USER_DELETE, USER_STATUSES,
+};
 use crate::domain::{ApiToken, DomainPolicy, InvalidValue, OktaDomain};
 
 /// Page sizes: Okta's maxima for users (200) and members (1000); groups may go
@@ -21,6 +26,8 @@ use crate::domain::{ApiToken, DomainPolicy, InvalidValue, OktaDomain};
 pub const USERS_PAGE_SIZE: u32 = 200;
 pub const GROUPS_PAGE_SIZE: u32 = 1000;
 pub const MEMBERS_PAGE_SIZE: u32 = 1000;
+/// The System Log's maximum page size; its default is 100.
+pub const LOGS_PAGE_SIZE: u32 = 1000;
 
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -216,7 +223,8 @@ impl OktaClient {
     }
 
     /// First page of the groups whose profile or membership changed after
-    /// `since`.
+    /// `since`, with their member counts (`expand=stats`), against which
+    /// members derived from the System Log are checked.
     pub fn groups_changed_since(&self, since: &str) -> Url {
         self.url(
             "/api/v1/groups",
@@ -226,8 +234,63 @@ impl OktaClient {
                     "filter",
                     format!("lastUpdated gt \"{since}\" or lastMembershipUpdated gt \"{since}\""),
                 ),
+                ("expand", "stats".to_string()),
             ],
         )
+    }
+
+    /// First page of the System Log's membership adds and removes and user
+    /// deletions published from `since` to `until` (Okta timestamps), oldest
+    /// first.
+    pub fn membership_events_first_page(&self, since: &str, until: &str) -> Url {
+        let filter = [MEMBERSHIP_ADD, MEMBERSHIP_REMOVE, USER_DELETE]
+            .iter()
+            .map(|event_type| format!("eventType eq \"{event_type}\""))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        self.url(
+            "/api/v1/logs",
+            &[
+                ("since", since.to_owned()),
+                ("until", until.to_owned()),
+                ("filter", filter),
+                ("sortOrder", "ASCENDING".to_owned()),
+                ("limit", LOGS_PAGE_SIZE.to_string()),
+            ],
+        )
+    }
+
+    /// Reads every membership add and remove and user deletion the System
+    /// Log published from `since` to `until`, following `next` links. Events
+    /// that failed are left out. A page that holds no event ends the list
+    /// too, because Okta keeps a `next` link on polling requests.
+    pub async fn membership_events(
+        &self,
+        since: &str,
+        until: &str,
+    ) -> Result<Vec<MembershipEvent>, OktaError> {
+        let mut events = Vec::new();
+        let mut next = Some(self.membership_events_first_page(since, until));
+        while let Some(url) = next {
+            let path = url.path().to_owned();
+            let page: Page<LogEvent> = self.get_page(url, "logs").await?;
+            if page.items.is_empty() {
+                break;
+            }
+            for event in &page.items {
+                let converted =
+                    event
+                        .membership_event()
+                        .map_err(|reason| OktaError::InvalidResponse {
+                            path: path.clone(),
+                            request_id: String::new(),
+                            reason,
+                        })?;
+                events.extend(converted);
+            }
+            next = page.next;
+        }
+        Ok(events)
     }
 
     /// Okta's clock at this client's first answer (its `Date` header), the

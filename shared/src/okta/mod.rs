@@ -9,9 +9,12 @@ mod model;
 
 pub use client::{
     CallCounts, CallStats, ClientOptions, OktaClient, Page, UserSelection, GROUPS_PAGE_SIZE,
-    MEMBERS_PAGE_SIZE, USERS_PAGE_SIZE,
+    LOGS_PAGE_SIZE, MEMBERS_PAGE_SIZE, USERS_PAGE_SIZE,
 };
 pub use error::OktaError;
 pub use governor::{Governor, GovernorSettings};
 pub use link::next_link;
-pub use model::{MemberRef, OktaGroup, OktaUser, USER_STATUSES};
+pub use model::{
+    LogEvent, MemberRef, MembershipChange, MembershipEvent, OktaGroup, OktaUser, MEMBERSHIP_ADD,
+    MEMBERSHIP_REMOVE, USER_DELETE, USER_STATUSES,
+};

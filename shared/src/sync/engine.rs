@@ -19,22 +19,30 @@
 //!
 //! An incremental sync reads only what changed since a watermark: users and
 //! groups whose `lastUpdated` (or, for groups, `lastMembershipUpdated`) is
-//! later, and the member lists of groups whose `lastMembershipUpdated` moved.
-//! Okta has no membership-delta API, so a moved group is read whole, except
-//! the built-in Everyone group: it holds every user, so its members follow
-//! from the users the run created rather than from reading 1,000 members a
-//! call. Nothing is marked removed: users deleted outright in Okta and deleted
+//! later, and the members of groups whose `lastMembershipUpdated` moved.
+//! Okta has no membership-delta API, so a moved group's members come from
+//! the System Log: its membership adds and removes and user deletions since
+//! the watermark, read once per run and applied to the mirrored members
+//! (see `membership_log`). A group whose result does not match Okta's member
+//! count, or whose last change the log does not show yet, is read whole.
+//! Every moved group is read whole when the log cannot be read or the
+//! connector's scope leaves users out. The built-in Everyone group is never
+//! read: it contains every user, so its members follow from the users the run
+//! created.
+//! Nothing is marked removed: users deleted outright in Okta and deleted
 //! groups are only seen by a full sync, which runs on a fixed period.
 //!
 //! Every change goes to the run's change log as the run writes it. A dry run
 //! takes the same steps and writes the change log, but not the mirror.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 
 use futures::StreamExt;
 
 use aws_sdk_dynamodb::types::WriteRequest;
 
+use super::membership_log::MembershipLog;
 use super::policy::SyncPolicy;
 use super::progress::ProgressReporter;
 use super::removals::{removal_changes, remove_and_log};
@@ -154,6 +162,9 @@ enum MemberSource<'a> {
     Keep { member_count: u64 },
     /// The Everyone group: the mirrored members plus the users created now.
     Everyone { created: &'a [String] },
+    /// Apply the System Log's changes to the mirrored members, or read the
+    /// member list when the result fails its checks.
+    Log(&'a MembershipLog),
 }
 
 /// The outcome of one group's member sync.
@@ -326,8 +337,12 @@ impl Engine<'_> {
                 self.policy.fix_member_allowlist(&user_index);
                 let mut created = resume.users.created.clone();
                 created.extend(users.created.iter().cloned());
-                let sources =
-                    |group: &OktaGroup| member_source(group, &group_index, since, &created);
+                let log = self
+                    .read_membership_log(&groups, &group_index, since, warnings)
+                    .await;
+                let sources = |group: &OktaGroup| {
+                    member_source(group, &group_index, since, &created, log.as_ref())
+                };
                 self.progress.phase("memberships");
                 let RunCounts {
                     groups: group_counts,
@@ -344,10 +359,80 @@ impl Engine<'_> {
                         warnings,
                     )
                     .await?;
+                if let Some(log) = &log {
+                    tracing::info!(
+                        connector_id = %self.connector_id,
+                        groups_from_log = log.derived.load(Ordering::Relaxed),
+                        groups_read_whole = log.fell_back.load(Ordering::Relaxed),
+                        "applied the System Log's membership changes"
+                    );
+                }
                 if groups.finished {
                     return Ok(Outcome::Finished);
                 }
                 Ok(Outcome::Paused(users.paused(groups.done)))
+            }
+        }
+    }
+
+    /// Reads the System Log's membership changes from `since` to the run's
+    /// start, when some changed group can use them. Returns `None` when no
+    /// group can use them or the log cannot be read. Then every changed
+    /// group is read whole, and a 403 also adds a warning to the run.
+    async fn read_membership_log(
+        &self,
+        groups: &[OktaGroup],
+        index: &HashMap<String, GroupIndexEntry>,
+        since: &str,
+        warnings: &mut Vec<String>,
+    ) -> Option<MembershipLog> {
+        // With scope rules the mirrored member counts differ from Okta's,
+        // so the count check could never pass.
+        if self.policy.limits_users() {
+            return None;
+        }
+
+        let candidates = groups
+            .iter()
+            .filter(|group| may_use_log(group, index, since))
+            .count();
+        if candidates == 0 {
+            return None;
+        }
+
+        // The `Date` header has whole seconds, so the run started before
+        // the next second. Events after the run's start that this window
+        // includes are read again by the next run, whose watermark is
+        // earlier.
+        let until = self.okta.okta_time_at_first_answer()? + chrono::Duration::seconds(1);
+        let until = until.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+
+        match self.okta.membership_events(since, &until).await {
+            Ok(events) => {
+                tracing::info!(
+                    connector_id = %self.connector_id,
+                    events = events.len(),
+                    groups = candidates,
+                    since,
+                    until,
+                    "read membership changes from the System Log"
+                );
+                Some(MembershipLog::new(events))
+            }
+            Err(error) => {
+                tracing::warn!(
+                    connector_id = %self.connector_id,
+                    okta_request_id = error.request_id().unwrap_or_default(),
+                    error = %error,
+                    groups = candidates,
+                    "could not read the System Log; reading changed groups' member lists whole"
+                );
+                if let OktaError::Forbidden { code, .. } = &error {
+                    warnings.push(format!(
+                        "Okta denied the System Log ({code}), so the member lists of {candidates} changed groups were read whole. A token whose admin role can read the System Log makes incremental syncs cheaper."
+                    ));
+                }
+                None
             }
         }
     }
@@ -762,13 +847,29 @@ impl Engine<'_> {
             }
             _ => self.store.member_ids(self.connector_id, &group.id).await?,
         };
-        let mut current = match source {
+        let derived = match source {
             MemberSource::Everyone { created } => {
                 let mut current = known.clone();
                 current.extend(created.iter().cloned());
-                current
+                Some(current)
             }
-            _ => match self.fetch_members(&group.id).await {
+            MemberSource::Log(log) => match log.derive_members(&group, &known) {
+                Ok(current) => Some(current),
+                Err(reason) => {
+                    tracing::debug!(
+                        connector_id = %self.connector_id,
+                        group_id = group.id,
+                        reason = %reason,
+                        "reading the group's member list whole"
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
+        let mut current = match derived {
+            Some(current) => current,
+            None => match self.fetch_members(&group.id).await {
                 Ok(current) => current,
                 Err(error @ OktaError::Forbidden { .. }) => {
                     return Ok(self.forbidden_outcome(group, known.len(), &error));
@@ -994,29 +1095,55 @@ fn name_of(group: &OktaGroup) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Decides how an incremental run finds a changed group's members.
+/// Decides how an incremental run finds a changed group's members. `log`
+/// is the run's System Log window, when it was read.
 fn member_source<'u>(
     group: &OktaGroup,
     index: &HashMap<String, GroupIndexEntry>,
     since: &str,
     created: &'u [String],
+    log: Option<&'u MembershipLog>,
 ) -> MemberSource<'u> {
+    let from_log_or_fetch = || match log {
+        Some(log) if may_use_log(group, index, since) => MemberSource::Log(log),
+        _ => MemberSource::Fetch,
+    };
     let Some(known) = index.get(&group.id).filter(|entry| !entry.removed) else {
-        return MemberSource::Fetch;
+        return from_log_or_fetch();
     };
     if group.group_type.as_deref() == Some(BUILT_IN) {
         return MemberSource::Everyone { created };
     }
-    let moved = match group.last_membership_updated.as_deref() {
-        Some(updated) => is_after(updated, since),
-        None => true,
-    };
-    if moved {
-        MemberSource::Fetch
+    if membership_moved(group, since) {
+        from_log_or_fetch()
     } else {
         MemberSource::Keep {
             member_count: known.member_count,
         }
+    }
+}
+
+/// Tells whether the System Log's window from `since` can contain every
+/// membership change of the group that the mirror lacks. That is so for a
+/// mirrored group whose membership moved, and for a group created after
+/// `since`, whose empty mirrored member set was right at `since`.
+fn may_use_log(group: &OktaGroup, index: &HashMap<String, GroupIndexEntry>, since: &str) -> bool {
+    if group.group_type.as_deref() == Some(BUILT_IN) {
+        return false;
+    }
+    match index.get(&group.id).filter(|entry| !entry.removed) {
+        Some(_) => membership_moved(group, since),
+        None => group
+            .created
+            .as_deref()
+            .is_some_and(|created| is_after(created, since)),
+    }
+}
+
+fn membership_moved(group: &OktaGroup, since: &str) -> bool {
+    match group.last_membership_updated.as_deref() {
+        Some(updated) => is_after(updated, since),
+        None => true,
     }
 }
 

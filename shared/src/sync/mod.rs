@@ -5,6 +5,7 @@
 mod approval;
 mod engine;
 mod event;
+mod membership_log;
 mod policy;
 mod progress;
 mod quarantine;

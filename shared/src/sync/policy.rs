@@ -94,6 +94,13 @@ impl SyncPolicy {
         }
     }
 
+    /// Tells whether scope or mapping rules leave some users out: group
+    /// members are then checked against the users read, and the mirror's
+    /// member counts can differ from Okta's.
+    pub fn limits_users(&self) -> bool {
+        self.limits_users
+    }
+
     pub fn requires_groups(&self) -> bool {
         !self.scope.required_groups.is_empty()
     }
@@ -198,12 +205,6 @@ impl SyncPolicy {
             .map(|(id, _)| id.clone())
             .collect();
         let _ = self.member_allowlist.set(allowed);
-    }
-
-    /// Whether the scope or the mapping rules leave out some users Okta
-    /// lists, so that group members must be checked against the users read.
-    pub fn limits_users(&self) -> bool {
-        self.limits_users
     }
 
     /// Tells whether a group member is mirrored: always, until

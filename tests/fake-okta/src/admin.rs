@@ -15,6 +15,7 @@ use crate::faults::Fault;
 use crate::model::{format_timestamp, OrgSummary};
 use crate::mutate::MutationSummary;
 use crate::server::{Access, RequestRecord, Shared};
+use crate::system_log::LogSettings;
 
 pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
@@ -25,6 +26,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/__admin/clock", get(clock).post(advance_clock))
         .route("/__admin/tokens", post(add_token))
         .route("/__admin/tokens/revoke", post(revoke_token))
+        .route("/__admin/logs", get(log_settings).post(set_log_settings))
 }
 
 async fn summary(State(shared): State<Arc<Shared>>) -> Json<OrgSummary> {
@@ -121,4 +123,32 @@ async fn revoke_token(
 ) -> StatusCode {
     shared.set_access(&request.token, Access::Revoked);
     StatusCode::NO_CONTENT
+}
+
+async fn log_settings(State(shared): State<Arc<Shared>>) -> Json<LogSettings> {
+    Json(shared.log_settings())
+}
+
+/// Changes of the System Log's settings; absent fields keep their value.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LogSettingsRequest {
+    delay_ms: Option<u64>,
+    forbidden: Option<bool>,
+}
+
+async fn set_log_settings(
+    State(shared): State<Arc<Shared>>,
+    Json(request): Json<LogSettingsRequest>,
+) -> Json<LogSettings> {
+    let mut settings = shared.log_settings();
+    if let Some(delay_ms) = request.delay_ms {
+        settings.delay = Duration::from_millis(delay_ms);
+    }
+    if let Some(forbidden) = request.forbidden {
+        settings.forbidden = forbidden;
+    }
+    shared.set_log_settings(settings);
+    tracing::info!(?settings, "changed the System Log settings");
+    Json(settings)
 }

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 
 use crate::model::{random_id, Group, GroupType, Org, Timestamp, User, UserStatus};
 use crate::profile::Profile;
+use crate::system_log::SystemLog;
 
 /// What [`generate_org`] builds.
 #[derive(Clone, Debug, PartialEq)]
@@ -573,6 +574,7 @@ pub fn generate_org(spec: &OrgSpec) -> Org {
         user_type_id,
         rng: ChaCha8Rng::seed_from_u64(spec.seed ^ LATER_CHANGES_STREAM),
         next_serial: serial,
+        log: SystemLog::default(),
     }
 }
 

@@ -2,7 +2,9 @@
 //! benchmarks of the Okta sync.
 //!
 //! It serves the read endpoints a sync uses: `/api/v1/users`,
-//! `/api/v1/groups`, `/api/v1/groups/{id}/users` and the single-object reads.
+//! `/api/v1/groups`, `/api/v1/groups/{id}/users`, the single-object reads and
+//! the System Log (`/api/v1/logs`) with the membership events and user
+//! deletions of the changes made while it runs.
 //! Like Okta, it checks SSWS tokens, pages with opaque cursors and one `Link`
 //! header per relation, and hides DEPROVISIONED users unless the request
 //! filters or searches. It sends rate-limit headers and Okta error objects,
@@ -11,11 +13,13 @@
 //! can be changed while the server runs.
 //!
 //! Known differences from Okta: the fake serves only GET and HEAD. It has no
-//! OAuth token endpoint, no System Log and no `q` parameter on users. Its
-//! `search` sees changes at once, while Okta's search is eventually consistent.
+//! OAuth token endpoint and no `q` parameter on users or logs. Its `search`
+//! sees changes at once, while Okta's search is eventually consistent. Its
+//! System Log contains only membership adds and removes and user deletions, and
+//! a log request without `until` ends like a bounded one instead of polling.
 //!
-//! Routes under `/__admin` (summary, mutate, requests, faults, clock, tokens)
-//! control the fake without a token; see `admin.rs`.
+//! Routes under `/__admin` (summary, mutate, requests, faults, clock, tokens,
+//! logs) control the fake without a token; see `admin.rs`.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -37,6 +41,7 @@ mod mutate;
 mod profile;
 mod query;
 mod server;
+mod system_log;
 
 pub use faults::{Fault, FaultKind};
 pub use generate::{generate_org, OrgSpec};
@@ -47,3 +52,6 @@ pub use model::{
 pub use mutate::MutationSummary;
 pub use profile::Profile;
 pub use server::{Config, FakeOkta, OrgGuard, RequestRecord};
+pub use system_log::{
+    LogEvent, LogSettings, LogTarget, SystemLog, MEMBERSHIP_ADD, MEMBERSHIP_REMOVE, USER_DELETE,
+};

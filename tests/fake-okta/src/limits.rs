@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// Rate-limit settings. The defaults are Okta Workforce's usual per-minute
-/// buckets: 600 for the users list, 500 for the groups list and 1200 for the
-/// rest of `/api/v1`, group members included.
+/// buckets: 600 for the users list, 500 for the groups list, 120 for the
+/// System Log and 1200 for the rest of `/api/v1`, group members included.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateLimits {
     /// When false, requests are counted and the headers still sent, but none
@@ -17,10 +17,19 @@ pub struct RateLimits {
     pub scale: f64,
     pub users: u32,
     pub groups: u32,
+    /// `GET /api/v1/logs`.
+    #[serde(default = "default_logs_limit")]
+    pub logs: u32,
     pub other: u32,
     /// Length of a window, counted from the first request in it rather than
     /// from the start of a wall-clock minute.
     pub window: Duration,
+}
+
+const DEFAULT_LOGS_LIMIT: u32 = 120;
+
+fn default_logs_limit() -> u32 {
+    DEFAULT_LOGS_LIMIT
 }
 
 impl Default for RateLimits {
@@ -30,6 +39,7 @@ impl Default for RateLimits {
             scale: 1.0,
             users: 600,
             groups: 500,
+            logs: DEFAULT_LOGS_LIMIT,
             other: 1200,
             window: Duration::from_secs(60),
         }
@@ -49,6 +59,7 @@ impl RateLimits {
         let base = match bucket {
             Bucket::Users => self.users,
             Bucket::Groups => self.groups,
+            Bucket::Logs => self.logs,
             Bucket::Other => self.other,
         };
         let scaled = (f64::from(base) * self.scale).round();
@@ -67,6 +78,8 @@ pub enum Bucket {
     Users,
     /// `GET /api/v1/groups`, the groups collection.
     Groups,
+    /// `GET /api/v1/logs`, the System Log.
+    Logs,
     /// Every other path, single objects and group members included.
     Other,
 }
@@ -76,6 +89,7 @@ impl Bucket {
         match path {
             "/api/v1/users" => Bucket::Users,
             "/api/v1/groups" => Bucket::Groups,
+            "/api/v1/logs" => Bucket::Logs,
             _ => Bucket::Other,
         }
     }
@@ -84,6 +98,7 @@ impl Bucket {
         match self {
             Bucket::Users => "users",
             Bucket::Groups => "groups",
+            Bucket::Logs => "logs",
             Bucket::Other => "other",
         }
     }
@@ -93,6 +108,7 @@ impl Bucket {
             Bucket::Users => 0,
             Bucket::Groups => 1,
             Bucket::Other => 2,
+            Bucket::Logs => 3,
         }
     }
 }
@@ -113,10 +129,10 @@ struct Window {
     count: u32,
 }
 
-/// Counters for the three buckets.
+/// Counters for the four buckets.
 #[derive(Debug, Default)]
 pub(crate) struct Buckets {
-    windows: [Window; 3],
+    windows: [Window; 4],
 }
 
 impl Buckets {
@@ -181,6 +197,7 @@ mod tests {
         };
         assert_eq!(limits.limit_of(Bucket::Users), 6000);
         assert_eq!(limits.limit_of(Bucket::Groups), 5000);
+        assert_eq!(limits.limit_of(Bucket::Logs), 1200);
         assert_eq!(limits.limit_of(Bucket::Other), 12_000);
         let tiny = RateLimits {
             scale: 0.0001,

@@ -37,7 +37,8 @@ struct Args {
     /// Latency added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Factor applied to every rate-limit bucket (600 users, 500 groups, 1200 other per minute).
+    /// Factor applied to every rate-limit bucket (per minute: 600 users, 500 groups, 120 logs,
+    /// 1200 other).
     #[arg(long, default_value_t = 1.0)]
     rate_limit_scale: f64,
     /// Count requests and send rate-limit headers, but never reject with 429

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::profile::Profile;
+use crate::system_log::SystemLog;
 
 /// A point in time as the fake stores it: UTC, whole seconds, because Okta
 /// reports every timestamp with `.000` milliseconds.
@@ -451,6 +452,8 @@ pub struct Org {
     pub(crate) rng: ChaCha8Rng,
     /// Next number that generated logins and group names carry, so they stay unique.
     pub(crate) next_serial: u64,
+    /// Membership and deletion events of the changes made after generation.
+    pub(crate) log: SystemLog,
 }
 
 impl Org {
@@ -473,6 +476,12 @@ impl Org {
 
     pub fn group(&self, id: &str) -> Option<&Group> {
         self.groups.get(id)
+    }
+
+    /// Returns the System Log: the events of the changes made since the org
+    /// was generated, and the log's settings.
+    pub fn system_log(&self) -> &SystemLog {
+        &self.log
     }
 
     pub fn everyone_id(&self) -> &str {

@@ -14,6 +14,7 @@ use crate::model::{
     random_id, to_okta_precision, GroupType, Org, OrgError, Timestamp, User, UserStatus,
 };
 use crate::profile::Profile;
+use crate::system_log::{LogTarget, MEMBERSHIP_ADD, MEMBERSHIP_REMOVE, USER_DELETE};
 
 /// Counts of what [`Org::mutate_share`] changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,8 +157,9 @@ impl Org {
     }
 
     /// Deletes a user outright, removing it from every group that held it.
+    /// The System Log gets a deletion event but no membership events.
     pub fn delete_user(&mut self, id: &str, now: Timestamp) -> Result<(), OrgError> {
-        let now = to_okta_precision(now);
+        let stamp = to_okta_precision(now);
         let user = self
             .users
             .remove(id)
@@ -165,9 +167,15 @@ impl Org {
         self.logins.remove(&user.login().to_lowercase());
         for group in self.groups.values_mut() {
             if group.members.remove(id) {
-                group.last_membership_updated = now;
+                group.last_membership_updated = stamp;
             }
         }
+        self.log.record(
+            USER_DELETE,
+            "Delete Okta user",
+            vec![LogTarget::user(&user)],
+            now,
+        );
         Ok(())
     }
 
@@ -223,7 +231,7 @@ impl Org {
     }
 
     /// Adds a user to a group. Returns whether the membership is new; only a
-    /// new one stamps `lastMembershipUpdated`.
+    /// new one stamps `lastMembershipUpdated` and gets a System Log event.
     pub fn add_member(
         &mut self,
         group_id: &str,
@@ -237,11 +245,19 @@ impl Org {
         let added = group.members.insert(user_id.to_string());
         if added {
             group.last_membership_updated = to_okta_precision(now);
+            self.record_membership(
+                MEMBERSHIP_ADD,
+                "Add user to group membership",
+                group_id,
+                user_id,
+                now,
+            );
         }
         Ok(added)
     }
 
-    /// Removes a user from a group. Returns whether it was a member.
+    /// Removes a user from a group and records the event when it was a
+    /// member. Returns whether it was a member.
     pub fn remove_member(
         &mut self,
         group_id: &str,
@@ -252,8 +268,32 @@ impl Org {
         let removed = group.members.remove(user_id);
         if removed {
             group.last_membership_updated = to_okta_precision(now);
+            self.record_membership(
+                MEMBERSHIP_REMOVE,
+                "Remove user from group membership",
+                group_id,
+                user_id,
+                now,
+            );
         }
         Ok(removed)
+    }
+
+    /// Records a membership event with the user and the group as targets,
+    /// published at `now` with its milliseconds.
+    fn record_membership(
+        &mut self,
+        event_type: &'static str,
+        display_message: &'static str,
+        group_id: &str,
+        user_id: &str,
+        now: Timestamp,
+    ) {
+        let (Some(user), Some(group)) = (self.users.get(user_id), self.groups.get(group_id)) else {
+            return;
+        };
+        let targets = vec![LogTarget::user(user), LogTarget::group(group)];
+        self.log.record(event_type, display_message, targets, now);
     }
 
     fn editable_group(&mut self, id: &str) -> Result<&mut crate::model::Group, OrgError> {

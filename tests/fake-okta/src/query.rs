@@ -20,6 +20,8 @@ pub(crate) enum Dialect {
     UserSearch,
     GroupFilter,
     GroupSearch,
+    /// The System Log's `filter`.
+    LogFilter,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +81,18 @@ pub(crate) enum Field {
     TypeId,
     Time(TimeField),
     Profile(String),
+    Log(LogField),
+}
+
+/// Attributes of a System Log event that a log `filter` may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LogField {
+    EventType,
+    OutcomeResult,
+    ActorId,
+    /// Matches when any entry of the `target` array matches.
+    TargetId,
+    TargetType,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -296,6 +310,23 @@ impl Parser {
                 }
                 _ => Err(unsupported()),
             },
+            Dialect::LogFilter => {
+                // NOTE: Okta's log filter supports every SCIM operator; the
+                // fake covers the attributes and operators a sync needs.
+                let text_operator = matches!(
+                    operator,
+                    Operator::Eq | Operator::Ne | Operator::Sw | Operator::Co
+                );
+                match attribute {
+                    "eventType" if text_operator => Ok(Field::Log(LogField::EventType)),
+                    "outcome.result" if text_operator => Ok(Field::Log(LogField::OutcomeResult)),
+                    "actor.id" if eq_only => Ok(Field::Log(LogField::ActorId)),
+                    "target.id" if eq_only => Ok(Field::Log(LogField::TargetId)),
+                    "target.type" if eq_only => Ok(Field::Log(LogField::TargetType)),
+                    "uuid" if eq_only => Ok(Field::Id),
+                    _ => Err(unsupported()),
+                }
+            }
             Dialect::UserSearch | Dialect::GroupSearch => {
                 let is_user = self.dialect == Dialect::UserSearch;
                 if let Some(name) = attribute.strip_prefix("profile.") {
@@ -403,6 +434,8 @@ pub(crate) enum FieldValue<'a> {
     Text(&'a str),
     Time(Option<Timestamp>),
     Json(Option<&'a Value>),
+    /// Several values, such as the entries of an array; one match is enough.
+    Any(Vec<FieldValue<'a>>),
 }
 
 /// Something an expression can be matched against.
@@ -416,7 +449,7 @@ impl Record for User {
             Field::Id => FieldValue::Id(&self.id),
             Field::Status => FieldValue::Text(self.status.as_str()),
             Field::TypeId => FieldValue::Id(&self.type_id),
-            Field::Type => FieldValue::Json(None),
+            Field::Type | Field::Log(_) => FieldValue::Json(None),
             Field::Time(time) => FieldValue::Time(match time {
                 TimeField::Created => Some(self.created),
                 TimeField::Activated => self.activated,
@@ -436,7 +469,7 @@ impl Record for Group {
         match field {
             Field::Id => FieldValue::Id(&self.id),
             Field::Type => FieldValue::Text(self.group_type.as_str()),
-            Field::Status | Field::TypeId => FieldValue::Json(None),
+            Field::Status | Field::TypeId | Field::Log(_) => FieldValue::Json(None),
             Field::Time(time) => FieldValue::Time(match time {
                 TimeField::Created => Some(self.created),
                 TimeField::LastUpdated => Some(self.last_updated),
@@ -478,6 +511,9 @@ fn compare(actual: FieldValue<'_>, operator: Operator, expected: &Literal) -> bo
             _ => false,
         },
         FieldValue::Json(value) => compare_json(value, operator, expected),
+        FieldValue::Any(values) => values
+            .into_iter()
+            .any(|value| compare(value, operator, expected)),
     }
 }
 

@@ -15,7 +15,7 @@ use axum::http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, 
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
-use chrono::{Duration as TimeDelta, Utc};
+use chrono::{Duration as TimeDelta, SubsecRound, Utc};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -27,6 +27,7 @@ use crate::faults::{Fault, FaultKind, FaultPlan};
 use crate::limits::{Bucket, Buckets, RateLimits, RateState};
 use crate::model::{to_okta_precision, Org, OrgError, OrgSummary, Timestamp, UserStatus};
 use crate::mutate::MutationSummary;
+use crate::system_log::LogSettings;
 
 /// Settings for [`FakeOkta::start`].
 #[derive(Clone)]
@@ -206,12 +207,27 @@ impl Shared {
         to_okta_precision(self.clock.now())
     }
 
+    /// Returns the fake's clock at millisecond precision, for changes.
+    /// Objects keep whole seconds, while System Log events keep the
+    /// milliseconds as Okta's do.
+    fn change_time(&self) -> Timestamp {
+        self.clock.now().trunc_subsecs(3)
+    }
+
+    pub(crate) fn log_settings(&self) -> LogSettings {
+        self.read_org().log.settings
+    }
+
+    pub(crate) fn set_log_settings(&self, settings: LogSettings) {
+        self.write_org().log.settings = settings;
+    }
+
     pub(crate) fn summary(&self) -> OrgSummary {
         self.read_org().summary()
     }
 
     pub(crate) fn mutate_share(&self, seed: u64, share: f64) -> MutationSummary {
-        let now = self.now();
+        let now = self.change_time();
         self.write_org().mutate_share(seed, share, now)
     }
 
@@ -290,7 +306,8 @@ async fn serve_api(State(shared): State<Arc<Shared>>, request: Request) -> Respo
                 .get(HOST)
                 .and_then(|value| value.to_str().ok())
                 .unwrap_or("localhost");
-            let api_request = ApiRequest::new(&parts.method, &path, &query, host);
+            let api_request =
+                ApiRequest::new(&parts.method, &path, &query, host, shared.clock.at(arrived));
             let org = shared.read_org();
             api::route(&org, &admission.access, &api_request)
         }
@@ -714,9 +731,10 @@ impl FakeOkta {
         self.shared.write_org().set_user_status(id, status, now)
     }
 
-    /// Deletes a user and its memberships.
+    /// Deletes a user and its memberships. The System Log records the
+    /// deletion but no membership events.
     pub fn delete_user(&self, id: &str) -> Result<(), OrgError> {
-        let now = self.shared.now();
+        let now = self.shared.change_time();
         self.shared.write_org().delete_user(id, now)
     }
 
@@ -742,15 +760,17 @@ impl FakeOkta {
         self.shared.write_org().delete_group(id)
     }
 
-    /// Adds a member; returns false when the user already was one.
+    /// Adds a member and logs the event; returns false when the user already
+    /// was one.
     pub fn add_member(&self, group_id: &str, user_id: &str) -> Result<bool, OrgError> {
-        let now = self.shared.now();
+        let now = self.shared.change_time();
         self.shared.write_org().add_member(group_id, user_id, now)
     }
 
-    /// Removes a member; returns false when the user was not one.
+    /// Removes a member and logs the event; returns false when the user was
+    /// not one.
     pub fn remove_member(&self, group_id: &str, user_id: &str) -> Result<bool, OrgError> {
-        let now = self.shared.now();
+        let now = self.shared.change_time();
         self.shared
             .write_org()
             .remove_member(group_id, user_id, now)
@@ -759,6 +779,17 @@ impl FakeOkta {
     /// Changes about `share` of the users and groups at random; see [`Org::mutate_share`].
     pub fn mutate_share(&self, seed: u64, share: f64) -> MutationSummary {
         self.shared.mutate_share(seed, share)
+    }
+
+    /// Returns the System Log's settings.
+    pub fn log_settings(&self) -> LogSettings {
+        self.shared.log_settings()
+    }
+
+    /// Sets the System Log's delay before events become visible, and whether
+    /// `GET /api/v1/logs` responds with 403.
+    pub fn set_log_settings(&self, settings: LogSettings) {
+        self.shared.set_log_settings(settings);
     }
 
     /// Stops accepting connections and waits up to five seconds for open ones to finish.

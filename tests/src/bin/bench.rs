@@ -447,6 +447,7 @@ impl FakeOktaClient {
                 let bucket = match entry.bucket.as_str() {
                     "users" => Bucket::Users,
                     "groups" => Bucket::Groups,
+                    "logs" => Bucket::Logs,
                     "other" => Bucket::Other,
                     other => {
                         return Err(format!("the request log names an unknown bucket {other:?}"))
@@ -758,13 +759,14 @@ enum MirrorCheck {
 /// Rate-limit settings of one run, as the fake and the governor apply them.
 #[derive(Clone, Copy)]
 struct Budget {
-    limits: (u64, u64, u64),
+    /// Scaled limits of the users, groups, logs and other buckets.
+    limits: [u64; 4],
     share: f64,
     latency_ms: u64,
     concurrency: usize,
 }
 
-const BUCKETS: [Bucket; 3] = [Bucket::Users, Bucket::Groups, Bucket::Other];
+const BUCKETS: [Bucket; 4] = [Bucket::Users, Bucket::Groups, Bucket::Logs, Bucket::Other];
 
 impl Budget {
     fn new(args: &Args) -> Budget {
@@ -773,11 +775,7 @@ impl Budget {
             ..RateLimits::default()
         };
         Budget {
-            limits: (
-                u64::from(limits.limit_of(Bucket::Users)),
-                u64::from(limits.limit_of(Bucket::Groups)),
-                u64::from(limits.limit_of(Bucket::Other)),
-            ),
+            limits: BUCKETS.map(|bucket| u64::from(limits.limit_of(bucket))),
             share: args.share,
             latency_ms: args.latency_ms,
             concurrency: args.concurrency,
@@ -786,9 +784,10 @@ impl Budget {
 
     fn limit(&self, bucket: Bucket) -> u64 {
         match bucket {
-            Bucket::Users => self.limits.0,
-            Bucket::Groups => self.limits.1,
-            Bucket::Other => self.limits.2,
+            Bucket::Users => self.limits[0],
+            Bucket::Groups => self.limits[1],
+            Bucket::Logs => self.limits[2],
+            Bucket::Other => self.limits[3],
         }
     }
 
@@ -926,7 +925,7 @@ fn rate_floor_ms(needed: u64, per_window: u64, carried: Option<(u64, u64)>) -> u
 struct RunFigures {
     label: &'static str,
     measured: Measured,
-    buckets: [BucketFigures; 3],
+    buckets: [BucketFigures; 4],
     latency_floor_ms: f64,
     minimum_calls: Option<u64>,
     full_run_calls: Option<u64>,
@@ -1618,7 +1617,7 @@ mod tests {
     #[test]
     fn governor_share_rounds_like_the_governor() {
         let budget = Budget {
-            limits: (600, 500, 1200),
+            limits: [600, 500, 120, 1200],
             share: 0.8,
             latency_ms: 0,
             concurrency: 1,
