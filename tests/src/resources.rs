@@ -74,7 +74,30 @@ impl Resources {
     }
 }
 
+/// Creates the mirror table with its index and enables TTL on `expiresAt`.
 pub async fn create_table(sdk: &SdkConfig, table: &str) {
+    create_table_without_ttl(sdk, table).await;
+    // As in the template. The code checks expiry times itself, because TTL
+    // deletes late and moto never deletes, but the setting is read back in
+    // the tests.
+    aws_sdk_dynamodb::Client::new(sdk)
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expiresAt")
+                .enabled(true)
+                .build()
+                .expect("TTL specification"),
+        )
+        .send()
+        .await
+        .expect("enable TTL on the mirror table");
+}
+
+/// Creates the mirror table with its index but leaves TTL off, for
+/// emulators that reject `UpdateTimeToLive` (dynalite 3.2.2 does).
+pub async fn create_table_without_ttl(sdk: &SdkConfig, table: &str) {
     let key = |name: &str, key_type| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -115,22 +138,6 @@ pub async fn create_table(sdk: &SdkConfig, table: &str) {
         .send()
         .await
         .expect("create the mirror table");
-    // As in the template. The code checks expiry times itself, because TTL
-    // deletes late and moto never deletes, but the setting is read back in
-    // the tests.
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(
-            TimeToLiveSpecification::builder()
-                .attribute_name("expiresAt")
-                .enabled(true)
-                .build()
-                .expect("TTL specification"),
-        )
-        .send()
-        .await
-        .expect("enable TTL on the mirror table");
 }
 
 /// Reads every item of a table as a sorted list of debug strings.

@@ -543,7 +543,9 @@ impl Installation {
         let table_sdk = match &args.dynamodb_endpoint {
             Some(endpoint) => {
                 let table_sdk = harness::sdk_config(endpoint).await;
-                harness::resources::create_table(&table_sdk, &resources.table).await;
+                // The benchmark reads no expiry, and dynalite rejects the
+                // TTL call, so TTL stays off there.
+                harness::resources::create_table_without_ttl(&table_sdk, &resources.table).await;
                 Some(table_sdk)
             }
             None => None,
