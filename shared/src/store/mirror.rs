@@ -201,28 +201,29 @@ impl Store {
         &self,
         connector_id: &ConnectorId,
     ) -> Result<HashMap<String, UserIndexEntry>, StoreError> {
-        let items = self
-            .query_all(
-                None,
-                &users_pk(connector_id),
-                "sk, #hash, #key, firstSyncedAt, removedAt, leftAt",
-                &[("#hash", "hash"), ("#key", "key")],
-            )
-            .await?;
-        items
-            .into_iter()
-            .map(|item| {
-                let entry = UserIndexEntry {
-                    hash: get_s(&item, "hash").unwrap_or_default(),
-                    key: require_s(&item, "key")?,
-                    first_synced_at: require_s(&item, "firstSyncedAt")?,
-                    // Users kept under the `keep` cleanup policy count as
-                    // handled, so later runs do not remove them again.
-                    removed: item.contains_key("removedAt") || item.contains_key("leftAt"),
-                };
-                Ok((require_s(&item, "sk")?, entry))
-            })
-            .collect()
+        let mut index = HashMap::new();
+        self.query_each_page(
+            None,
+            &users_pk(connector_id),
+            "sk, #hash, #key, firstSyncedAt, removedAt, leftAt",
+            &[("#hash", "hash"), ("#key", "key")],
+            |items| {
+                for item in items {
+                    let entry = UserIndexEntry {
+                        hash: get_s(&item, "hash").unwrap_or_default(),
+                        key: require_s(&item, "key")?,
+                        first_synced_at: require_s(&item, "firstSyncedAt")?,
+                        // Users kept under the `keep` cleanup policy count as
+                        // handled, so later runs do not remove them again.
+                        removed: item.contains_key("removedAt") || item.contains_key("leftAt"),
+                    };
+                    index.insert(require_s(&item, "sk")?, entry);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(index)
     }
 
     pub async fn load_group_index(
@@ -255,10 +256,21 @@ impl Store {
         connector_id: &ConnectorId,
         group_id: &str,
     ) -> Result<HashSet<String>, StoreError> {
-        let items = self
-            .query_all(None, &members_pk(connector_id, group_id), "sk", &[])
-            .await?;
-        items.iter().map(|item| require_s(item, "sk")).collect()
+        let mut ids = HashSet::new();
+        self.query_each_page(
+            None,
+            &members_pk(connector_id, group_id),
+            "sk",
+            &[],
+            |items| {
+                for item in items {
+                    ids.insert(require_s(&item, "sk")?);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(ids)
     }
 
     /// Sets `removedAt` on users or groups that left Okta; they stay
