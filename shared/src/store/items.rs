@@ -134,9 +134,9 @@ impl Store {
         Ok(items)
     }
 
-    /// Reads every item of a partition like `query_all`, but hands each page
-    /// (up to 1 MB of items) to `on_page` and keeps none, so a caller that
-    /// keeps less than whole items needs memory for one page only.
+    /// Reads every item of a partition like `query_all` but passes each page
+    /// (up to 1 MB of items) to `on_page` and keeps none. A caller that keeps
+    /// less than whole items then needs memory for one page only.
     pub(crate) async fn query_each_page(
         &self,
         index: Option<&str>,

@@ -195,8 +195,9 @@ impl Store {
         Self::delete_request(members_pk(connector_id, group_id), user_id.to_owned())
     }
 
-    /// Loads every mirrored user's id and digest. Only ids and digests are
-    /// kept, so this grows with the org by about 100 bytes a user (an estimate).
+    /// Loads every mirrored user's id, digest, key, first sync time and
+    /// removal mark, a page at a time. The index grows with the org by about
+    /// 300 bytes a user (an estimate from the sizes of its strings and map).
     pub async fn load_user_index(
         &self,
         connector_id: &ConnectorId,

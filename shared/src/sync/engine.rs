@@ -55,7 +55,8 @@ const GROUP_WRITE_BATCH: usize = 100;
 const REMOVAL_BATCH: usize = 500;
 
 /// Membership writes built and written at a time, each with its change-log
-/// entry, so a group's sync holds at most this many whatever its size.
+/// entry, so a group's sync keeps at most this many in memory, whatever the
+/// group's size.
 const MEMBERSHIP_WRITE_BATCH: usize = 1_000;
 
 /// Where a run continues from and when it must stop starting new work.
@@ -184,8 +185,8 @@ impl Engine<'_> {
             Plan::Full => {
                 let (listed_groups, required) = self.required_members(warnings).await?;
                 let first_page = self.policy.users_first_page(self.okta, None);
-                // Only the ids are kept: the created users matter to an
-                // incremental run only.
+                // Only the seen ids are kept, because only an incremental
+                // run reads the created users.
                 let seen_users = self
                     .sync_users(first_page, &mut user_index, required.as_ref(), counts)
                     .await?
