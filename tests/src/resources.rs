@@ -74,6 +74,7 @@ impl Resources {
     }
 }
 
+/// Creates the mirror table with its index and enables TTL on `expiresAt`.
 pub async fn create_table(sdk: &SdkConfig, table: &str) {
     create_table_without_ttl(sdk, table).await;
     // As in the template. The code checks expiry times itself, because TTL

@@ -126,6 +126,25 @@ impl Store {
         names: &[(&str, &str)],
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
+        self.query_each_page(index, pk, projection, names, |page| {
+            items.extend(page);
+            Ok(())
+        })
+        .await?;
+        Ok(items)
+    }
+
+    /// Reads every item of a partition like `query_all` but passes each page
+    /// (up to 1 MB of items) to `on_page` and keeps none. A caller that keeps
+    /// less than whole items then needs memory for one page only.
+    pub(crate) async fn query_each_page(
+        &self,
+        index: Option<&str>,
+        pk: &str,
+        projection: &str,
+        names: &[(&str, &str)],
+        mut on_page: impl FnMut(Vec<Item>) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut start = None;
         loop {
             let mut request = self
@@ -148,10 +167,10 @@ impl Store {
                 .send()
                 .await
                 .map_err(|error| StoreError::dynamo("Query", error))?;
-            items.extend(output.items.unwrap_or_default());
+            on_page(output.items.unwrap_or_default())?;
             match output.last_evaluated_key {
                 Some(key) => start = Some(key),
-                None => return Ok(items),
+                None => return Ok(()),
             }
         }
     }

@@ -195,34 +195,36 @@ impl Store {
         Self::delete_request(members_pk(connector_id, group_id), user_id.to_owned())
     }
 
-    /// Loads every mirrored user's id and digest. Only ids and digests are
-    /// kept, so this grows with the org by about 100 bytes a user (an estimate).
+    /// Loads every mirrored user's id, digest, key, first sync time and
+    /// removal mark, a page at a time. The index grows with the org by about
+    /// 300 bytes a user (an estimate from the sizes of its strings and map).
     pub async fn load_user_index(
         &self,
         connector_id: &ConnectorId,
     ) -> Result<HashMap<String, UserIndexEntry>, StoreError> {
-        let items = self
-            .query_all(
-                None,
-                &users_pk(connector_id),
-                "sk, #hash, #key, firstSyncedAt, removedAt, leftAt",
-                &[("#hash", "hash"), ("#key", "key")],
-            )
-            .await?;
-        items
-            .into_iter()
-            .map(|item| {
-                let entry = UserIndexEntry {
-                    hash: get_s(&item, "hash").unwrap_or_default(),
-                    key: require_s(&item, "key")?,
-                    first_synced_at: require_s(&item, "firstSyncedAt")?,
-                    // Users kept under the `keep` cleanup policy count as
-                    // handled, so later runs do not remove them again.
-                    removed: item.contains_key("removedAt") || item.contains_key("leftAt"),
-                };
-                Ok((require_s(&item, "sk")?, entry))
-            })
-            .collect()
+        let mut index = HashMap::new();
+        self.query_each_page(
+            None,
+            &users_pk(connector_id),
+            "sk, #hash, #key, firstSyncedAt, removedAt, leftAt",
+            &[("#hash", "hash"), ("#key", "key")],
+            |items| {
+                for item in items {
+                    let entry = UserIndexEntry {
+                        hash: get_s(&item, "hash").unwrap_or_default(),
+                        key: require_s(&item, "key")?,
+                        first_synced_at: require_s(&item, "firstSyncedAt")?,
+                        // Users kept under the `keep` cleanup policy count as
+                        // handled, so later runs do not remove them again.
+                        removed: item.contains_key("removedAt") || item.contains_key("leftAt"),
+                    };
+                    index.insert(require_s(&item, "sk")?, entry);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(index)
     }
 
     pub async fn load_group_index(
@@ -255,10 +257,21 @@ impl Store {
         connector_id: &ConnectorId,
         group_id: &str,
     ) -> Result<HashSet<String>, StoreError> {
-        let items = self
-            .query_all(None, &members_pk(connector_id, group_id), "sk", &[])
-            .await?;
-        items.iter().map(|item| require_s(item, "sk")).collect()
+        let mut ids = HashSet::new();
+        self.query_each_page(
+            None,
+            &members_pk(connector_id, group_id),
+            "sk",
+            &[],
+            |items| {
+                for item in items {
+                    ids.insert(require_s(&item, "sk")?);
+                }
+                Ok(())
+            },
+        )
+        .await?;
+        Ok(ids)
     }
 
     /// Sets `removedAt` on users or groups that left Okta; they stay

@@ -67,6 +67,11 @@ const GROUP_WRITE_BATCH: usize = 100;
 /// Users removed, or held, per batch.
 const REMOVAL_BATCH: usize = 500;
 
+/// Membership writes built and written at a time, each with its change-log
+/// entry, so a group's sync keeps at most this many in memory, whatever the
+/// group's size.
+const MEMBERSHIP_WRITE_BATCH: usize = 1_000;
+
 /// Where a run continues from and when it must stop starting new work.
 #[derive(Debug, Default)]
 pub struct Resume {
@@ -175,6 +180,13 @@ struct GroupOutcome {
     added: u64,
     removed: u64,
     warning: Option<String>,
+}
+
+/// Whether a membership write puts or deletes the membership item.
+#[derive(Debug, Clone, Copy)]
+enum MembershipEdit {
+    Add,
+    Remove,
 }
 
 /// What a full run read before deciding on removals.
@@ -879,39 +891,25 @@ impl Engine<'_> {
         };
         current.retain(|user_id| self.policy.mirrors_member(user_id));
 
-        let mut writes = Vec::new();
-        let mut changes = Vec::new();
-        for user_id in current.difference(&known) {
-            writes.push(Store::membership_put(
-                self.connector_id,
-                &group.id,
-                user_id,
-            )?);
-            changes.push(Change::membership(ChangeAction::Added, &group.id, user_id));
-        }
-        let added = writes.len() as u64;
-        for user_id in known.difference(&current) {
-            writes.push(Store::membership_delete(
-                self.connector_id,
-                &group.id,
-                user_id,
-            )?);
-            changes.push(Change::membership(
-                ChangeAction::Removed,
-                &group.id,
-                user_id,
-            ));
-        }
-        let removed = writes.len() as u64 - added;
-        if is_new && !writes.is_empty() {
+        let differs = current.difference(&known).next().is_some()
+            || known.difference(&current).next().is_some();
+        if is_new && differs {
             // The purge of a deleted connector finds member partitions
             // through group items, so a new group's item goes first. Its
             // empty digest makes the run write the full item afterwards.
             let provisional = Store::group_item(self.connector_id, &group, 0, "");
             self.write(vec![Store::put_request(provisional)?]).await?;
         }
-        self.write(writes).await?;
-        self.record(changes).await?;
+        let added = self
+            .write_memberships(&group.id, current.difference(&known), MembershipEdit::Add)
+            .await?;
+        let removed = self
+            .write_memberships(
+                &group.id,
+                known.difference(&current),
+                MembershipEdit::Remove,
+            )
+            .await?;
 
         Ok(GroupOutcome {
             member_count: current.len() as u64,
@@ -921,6 +919,41 @@ impl Engine<'_> {
             removed,
             warning: None,
         })
+    }
+
+    /// Puts or deletes the memberships of `user_ids` in a group and logs
+    /// each as added or removed, `MEMBERSHIP_WRITE_BATCH` at a time. Returns
+    /// how many memberships it changed.
+    async fn write_memberships<'i>(
+        &self,
+        group_id: &str,
+        user_ids: impl Iterator<Item = &'i String>,
+        edit: MembershipEdit,
+    ) -> Result<u64, SyncError> {
+        let mut user_ids = user_ids.peekable();
+        let mut changed = 0;
+        while user_ids.peek().is_some() {
+            let mut writes = Vec::with_capacity(MEMBERSHIP_WRITE_BATCH);
+            let mut changes = Vec::with_capacity(MEMBERSHIP_WRITE_BATCH);
+            for user_id in user_ids.by_ref().take(MEMBERSHIP_WRITE_BATCH) {
+                let (write, action) = match edit {
+                    MembershipEdit::Add => (
+                        Store::membership_put(self.connector_id, group_id, user_id)?,
+                        ChangeAction::Added,
+                    ),
+                    MembershipEdit::Remove => (
+                        Store::membership_delete(self.connector_id, group_id, user_id)?,
+                        ChangeAction::Removed,
+                    ),
+                };
+                writes.push(write);
+                changes.push(Change::membership(action, group_id, user_id));
+            }
+            changed += writes.len() as u64;
+            self.write(writes).await?;
+            self.record(changes).await?;
+        }
+        Ok(changed)
     }
 
     async fn fetch_members(&self, group_id: &str) -> Result<HashSet<String>, OktaError> {
@@ -987,18 +1020,11 @@ impl Engine<'_> {
         gone_groups.sort();
         for group_id in &gone_groups {
             let members = self.store.member_ids(self.connector_id, group_id).await?;
-            counts.memberships.removed += members.len() as u64;
-            let deletes = members
-                .iter()
-                .map(|user_id| Store::membership_delete(self.connector_id, group_id, user_id))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut changes: Vec<Change> = members
-                .iter()
-                .map(|user_id| Change::membership(ChangeAction::Removed, group_id, user_id))
-                .collect();
-            changes.push(Change::group(ChangeAction::Removed, group_id, None));
-            self.write(deletes).await?;
-            self.record(changes).await?;
+            counts.memberships.removed += self
+                .write_memberships(group_id, members.iter(), MembershipEdit::Remove)
+                .await?;
+            let change = Change::group(ChangeAction::Removed, group_id, None);
+            self.record(vec![change]).await?;
         }
         if !self.dry_run {
             let groups_partition = Store::groups_partition(self.connector_id);
