@@ -958,9 +958,9 @@ async fn full_sync_reads_members_while_reading_users() {
     assert_eq!(run.progress.percent, 100, "progress: {:?}", run.progress);
 }
 
-/// The most requests of `bucket` that one rate-limit window admitted, with
-/// the fake's rule: a window opens at the first request after the last one
-/// expired. 429 answers do not count.
+/// Returns the maximum number of `bucket` requests that one rate-limit
+/// window admitted. Windows follow the fake's rule: one opens at the first
+/// request after the last one expired. 429 answers do not count.
 fn busiest_window(okta: &FakeOkta, bucket: &str, window_ms: u64) -> usize {
     let mut requests: Vec<_> = okta
         .requests()

@@ -61,9 +61,9 @@ impl Governor {
     /// at the same org share its budget.
     // NOTE: syncs of the same org in separate Lambda instances have separate
     // governors. They still share one budget through Okta's
-    // `X-Rate-Limit-Remaining`, which counts every client's requests and which
-    // `observe` keeps when it is lower than the local count; the share can
-    // be passed by what the other instances have in flight (test
+    // `X-Rate-Limit-Remaining`, which counts every client's requests, because
+    // `observe` keeps it when it is lower than the local count. Together they
+    // can pass the share by what the other instances have in flight (test
     // `separate_governors_share_one_budget`). The SQS event source's maximum
     // concurrency (default 5 instances, 12 requests each) bounds that.
     pub fn for_domain(domain: &str, settings: GovernorSettings) -> Arc<Governor> {

@@ -406,10 +406,10 @@ impl Store {
 /// Lambda deadline, read by the continuation, deleted when the run ends.
 ///
 /// The id lists grow with the org, so they are kept apart from the main
-/// item, in part items of at most `PART_BYTES` of ids: each pause adds parts
-/// for what its invocation finished, and no org's size can push an item past
-/// DynamoDB's 400 KB limit. (A checkpoint saved before the parts existed
-/// holds `groupsDone` in the main item, and is read as such.)
+/// item, in part items of at most `PART_BYTES` of ids. Each pause adds parts
+/// for what its invocation finished, so no org's size can push an item past
+/// DynamoDB's 400 KB limit. A checkpoint saved before the parts existed
+/// keeps `groupsDone` in the main item, and is read as such.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Checkpoint {
@@ -449,7 +449,7 @@ pub struct CheckpointParts {
     pub created: usize,
 }
 
-/// What one paused invocation adds to its run's checkpoint.
+/// The ids one paused invocation adds to its run's checkpoint.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckpointAdditions<'a> {
     pub groups_done: &'a [String],

@@ -107,7 +107,7 @@ pub enum Outcome {
     Paused(Paused),
 }
 
-/// What a paused invocation did, to add to the run's checkpoint.
+/// The work a paused invocation finished, to add to the run's checkpoint.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Paused {
     /// Groups whose members this invocation wrote.
@@ -189,7 +189,7 @@ enum MembershipEdit {
     Remove,
 }
 
-/// What a full run read before deciding on removals.
+/// The users and groups a full run read, for deciding on removals.
 struct FullRead {
     users: UsersRead,
     seen_groups: HashSet<String>,

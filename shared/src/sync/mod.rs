@@ -535,11 +535,11 @@ async fn pause(
     Ok(run)
 }
 
-/// Where the users phase continues: after the users earlier invocations
-/// read, at the saved cursor.
+/// Returns where the users phase continues: at the saved cursor, after the
+/// users earlier invocations read.
 fn users_resume(checkpoint: &crate::store::Checkpoint) -> engine::UsersResume {
-    // The cursor is a link Okta gave; one that no longer parses starts the
-    // users again, and the users already read are skipped.
+    // The cursor is a link Okta returned. One that no longer parses starts
+    // the users again, and the users already read are skipped.
     let cursor = checkpoint
         .users_cursor
         .as_deref()

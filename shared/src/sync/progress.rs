@@ -37,8 +37,8 @@ struct State {
 }
 
 impl State {
-    /// The percentage from the users read and the groups done. A full run
-    /// may read both at once, so each phase adds its own share.
+    /// Computes the percentage from the users read and the groups done. A
+    /// full run may read both at once, so each phase adds its own share.
     fn percent(&self, expected_users: u64) -> u8 {
         let progress = &self.progress;
         let users = match (self.users_finished, expected_users) {
@@ -220,14 +220,14 @@ mod tests {
     }
 
     #[test]
-    fn users_and_members_add_their_shares() {
+    fn phases_add_their_shares() {
         assert_eq!(state(500, 0, 0, false).percent(1000), 20);
         assert_eq!(state(500, 50, 100, false).percent(1000), 47);
         assert_eq!(state(1000, 100, 100, true).percent(1000), 95);
     }
 
     #[test]
-    fn finished_users_count_whole_when_the_estimate_was_off() {
+    fn finished_users_give_full_share() {
         assert_eq!(state(10, 0, 0, true).percent(1000), 40);
         assert_eq!(state(5000, 0, 10, false).percent(1000), 40);
         assert_eq!(state(3, 0, 0, false).percent(0), 20);
