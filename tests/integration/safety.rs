@@ -563,22 +563,9 @@ async fn resumed_run_logs_changes_once() {
     let okta = fake_okta(OrgSpec::new(5, 300, 60)).await;
     let stack = Stack::new().await;
     let connector = stack.create_connector(&okta).await;
-    let (status, queued) = stack
-        .request("POST", &format!("/connectors/{connector}/sync"), None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let run_id = queued["runId"].as_str().expect("run id").to_owned();
-    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
-        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
-    )
-    .expect("event");
-    // The first invocation reaches its pause time at once and hands over
-    // to a continuation, which reads every user again.
-    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
-    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
-        .await
-        .expect("handled")
-        .expect("run");
+    // The first invocation hands over to a continuation, which goes on
+    // from the users page and the groups where it stopped.
+    let (run_id, paused) = stack.start_paused_run(&connector).await;
     assert_eq!(paused.progress.phase, "continuing");
     let finished = stack.run_queued().await;
     assert!(finished

@@ -719,23 +719,8 @@ async fn run_cut_at_deadline_resumes() {
     let okta = fake_okta(OrgSpec::new(5, 300, 60)).await;
     let stack = Stack::new().await;
     let connector = stack.create_connector(&okta).await;
-    let (status, queued) = stack
-        .request("POST", &format!("/connectors/{connector}/sync"), None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let run_id = queued["runId"].as_str().expect("run id").to_owned();
-    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
-        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
-    )
-    .expect("event");
-    // The first invocation reaches its pause time at once: it reads the
-    // users, starts the first groups and hands over to a continuation.
-    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
 
-    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
-        .await
-        .expect("handled")
-        .expect("run");
+    let (run_id, paused) = stack.start_paused_run(&connector).await;
     let finished = stack.run_queued().await;
 
     assert_eq!(paused.status, RunStatus::Running);
@@ -867,23 +852,8 @@ async fn run_cut_while_reading_users_resumes_at_cursor() {
     let stack = Stack::new().await;
     let connector = stack.create_connector(&okta).await;
     okta.clear_requests();
-    let (status, queued) = stack
-        .request("POST", &format!("/connectors/{connector}/sync"), None)
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    let run_id = queued["runId"].as_str().expect("run id").to_owned();
-    let event: okta_sync::sync::SyncEvent = serde_json::from_value(
-        json!({"connectorId": connector, "runId": run_id, "trigger": "manual", "mode": "full"}),
-    )
-    .expect("event");
-    // The pause time has come at once: the invocation reads one users page
-    // and starts the first groups, then hands over.
-    let deadline = std::time::Instant::now() + okta_sync::sync::PAUSE_BEFORE_DEADLINE;
 
-    let paused = okta_sync::sync::handle_event(&stack.sync, event, Some(deadline))
-        .await
-        .expect("handled")
-        .expect("run");
+    let (run_id, paused) = stack.start_paused_run(&connector).await;
     let finished = stack.run_queued().await;
 
     assert_eq!(paused.status, RunStatus::Running, "run: {paused:?}");

@@ -251,6 +251,31 @@ impl Stack {
         }
     }
 
+    /// Presses Sync and runs the first invocation with its pause time
+    /// already reached, so it reads one users page, starts the first groups
+    /// and hands over to a continuation. Returns the run id and the paused
+    /// Run. The queue then holds the original message and the continuation.
+    pub async fn start_paused_run(&self, connector_id: &str) -> (String, Run) {
+        let (status, queued) = self
+            .request("POST", &format!("/connectors/{connector_id}/sync"), None)
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "start sync: {queued}");
+        let run_id = queued["runId"].as_str().expect("run id").to_owned();
+        let event: sync::SyncEvent = serde_json::from_value(json!({
+            "connectorId": connector_id,
+            "runId": run_id,
+            "trigger": "manual",
+            "mode": "full",
+        }))
+        .expect("event");
+        let deadline = std::time::Instant::now() + sync::PAUSE_BEFORE_DEADLINE;
+        let paused = sync::handle_event(&self.sync, event, Some(deadline))
+            .await
+            .expect("handled")
+            .expect("run");
+        (run_id, paused)
+    }
+
     /// Presses Sync and runs the queued run to its end.
     pub async fn sync_now(&self, connector_id: &str) -> Run {
         let (status, body) = self
