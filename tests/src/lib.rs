@@ -254,7 +254,7 @@ impl Stack {
     /// Presses Sync and runs the first invocation with its pause time
     /// already reached, so it reads one users page, starts the first groups
     /// and hands over to a continuation. Returns the run id and the paused
-    /// Run. The queue then holds the original message and the continuation.
+    /// Run. The queue then contains the original message and the continuation.
     pub async fn start_paused_run(&self, connector_id: &str) -> (String, Run) {
         let (status, queued) = self
             .request("POST", &format!("/connectors/{connector_id}/sync"), None)
