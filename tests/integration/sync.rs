@@ -930,7 +930,7 @@ async fn full_sync_reads_members_while_reading_users() {
 
 /// Returns the maximum number of `bucket` requests that one rate-limit
 /// window admitted. Windows follow the fake's rule: one opens at the first
-/// request after the last one expired. 429 answers do not count.
+/// request after the last one expired. 429 responses do not count.
 fn busiest_window(okta: &FakeOkta, bucket: &str, window_ms: u64) -> usize {
     let mut requests: Vec<_> = okta
         .requests()

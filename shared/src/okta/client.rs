@@ -262,7 +262,7 @@ impl OktaClient {
 
     /// Reads every membership add and remove and user deletion the System
     /// Log published from `since` to `until`, following `next` links. Events
-    /// that failed are left out. A page that holds no event ends the list
+    /// that failed are left out. A page that contains no event ends the list
     /// too, because Okta keeps a `next` link on polling requests.
     pub async fn membership_events(
         &self,

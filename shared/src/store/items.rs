@@ -116,6 +116,38 @@ impl Store {
         }
     }
 
+    /// Reads one item by its keys, strongly consistent when `consistent`.
+    pub(crate) async fn get_item(
+        &self,
+        pk: String,
+        sk: &str,
+        consistent: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("GetItem", error))?;
+        Ok(output.item)
+    }
+
+    /// Writes one item whole, with no condition.
+    pub(crate) async fn put_item(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|error| StoreError::dynamo("PutItem", error))?;
+        Ok(())
+    }
+
     /// Reads every item of a partition, a page at a time, keeping only the
     /// projected attributes.
     pub(crate) async fn query_all(

@@ -356,7 +356,10 @@ impl Store {
         connector_id: &ConnectorId,
         user_id: &str,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let Some(item) = self.get_item(users_pk(connector_id), user_id).await? else {
+        let Some(item) = self
+            .get_item(users_pk(connector_id), user_id, false)
+            .await?
+        else {
             return Ok(None);
         };
         let mut user = user_record(&item)?;
@@ -414,7 +417,7 @@ impl Store {
         connector_id: &ConnectorId,
         group_id: &str,
     ) -> Result<Option<GroupRecord>, StoreError> {
-        self.get_item(groups_pk(connector_id), group_id)
+        self.get_item(groups_pk(connector_id), group_id, false)
             .await?
             .map(|item| group_record(&item))
             .transpose()
@@ -504,19 +507,6 @@ impl Store {
             }
         }
         Ok(found)
-    }
-
-    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .send()
-            .await
-            .map_err(|error| StoreError::dynamo("GetItem", error))?;
-        Ok(output.item)
     }
 
     /// Deletes everything stored for a connector: mirror, runs and lease.

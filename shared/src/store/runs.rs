@@ -547,7 +547,7 @@ impl Store {
         run_id: &str,
     ) -> Result<Option<Checkpoint>, StoreError> {
         let Some(item) = self
-            .get_consistent(lease_pk(connector_id), checkpoint_sk(run_id))
+            .get_item(lease_pk(connector_id), &checkpoint_sk(run_id), true)
             .await?
         else {
             return Ok(None);
@@ -558,7 +558,7 @@ impl Store {
             for part in 0..list.count(&checkpoint.parts) {
                 let sk = checkpoint_part_sk(run_id, list, part);
                 // Parts are written before the main item that counts them.
-                let Some(item) = self.get_consistent(lease_pk(connector_id), sk).await? else {
+                let Some(item) = self.get_item(lease_pk(connector_id), &sk, true).await? else {
                     return Err(StoreError::corrupt(
                         "checkpoint",
                         format!("part {part} of the {} list is missing", list.name()),
@@ -603,7 +603,7 @@ impl Store {
                     ("ids".to_owned(), AttributeValue::L(values)),
                     ("expiresAt".to_owned(), n(expires)),
                 ]);
-                self.put_plain(item).await?;
+                self.put_item(item).await?;
                 *count += 1;
             }
         }
@@ -612,7 +612,7 @@ impl Store {
         item.insert("pk".into(), s(lease_pk(connector_id)));
         item.insert("sk".into(), s(checkpoint_sk(run_id)));
         item.insert("expiresAt".into(), n(expires));
-        self.put_plain(item).await
+        self.put_item(item).await
     }
 
     /// Deletes the checkpoint and its parts.
@@ -623,7 +623,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let pk = lease_pk(connector_id);
         let Some(item) = self
-            .get_consistent(pk.clone(), checkpoint_sk(run_id))
+            .get_item(pk.clone(), &checkpoint_sk(run_id), true)
             .await?
         else {
             return Ok(());
@@ -649,35 +649,6 @@ impl Store {
                 .await
                 .map_err(|error| StoreError::dynamo("DeleteItem", error))?;
         }
-        Ok(())
-    }
-
-    async fn get_consistent(
-        &self,
-        pk: String,
-        sk: String,
-    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| StoreError::dynamo("GetItem", error))?;
-        Ok(output.item)
-    }
-
-    async fn put_plain(&self, item: HashMap<String, AttributeValue>) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|error| StoreError::dynamo("PutItem", error))?;
         Ok(())
     }
 

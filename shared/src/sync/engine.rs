@@ -311,10 +311,14 @@ impl Engine<'_> {
                         groups,
                     }
                 };
-                if read.users.next.is_some() || !read.groups.finished {
-                    return Ok(Outcome::Paused(read.users.paused(read.groups.done)));
+                let mut users = read.users;
+                // Only an incremental run's Everyone group uses the created
+                // users, so a full run neither keeps nor checkpoints them.
+                users.created = Vec::new();
+                if users.next.is_some() || !read.groups.finished {
+                    return Ok(Outcome::Paused(users.paused(read.groups.done)));
                 }
-                let mut seen_users = read.users.seen;
+                let mut seen_users = users.seen;
                 seen_users.extend(resume.users.seen.iter().cloned());
                 let seen = Seen {
                     users: &seen_users,

@@ -30,7 +30,7 @@ use crate::okta::{MembershipChange, MembershipEvent, OktaGroup};
 /// change may be published and still explain it.
 // NOTE: Okta does not document how an event's `published` relates to the
 // group's `lastMembershipUpdated`, which has whole seconds. One second covers
-// the truncation; if Okta stamps them further apart, groups fall back to
+// the truncation. If Okta stamps them further apart, groups fall back to
 // reading their member lists, which costs calls but stays correct.
 const CLOCK_TOLERANCE: chrono::Duration = chrono::Duration::seconds(1);
 
@@ -48,7 +48,7 @@ pub(super) enum Fallback {
     NoCount,
     /// The group's membership changed later than the latest logged change.
     ChangeNotInLog,
-    /// The derived members do not number Okta's count.
+    /// The derived member count differs from Okta's.
     CountDiffers { okta: u64, derived: u64 },
 }
 
@@ -73,7 +73,6 @@ pub(super) struct MembershipLog {
     by_group: HashMap<String, Vec<GroupChange>>,
     /// Users deleted outright, with the time of the deletion.
     deleted: HashMap<String, DateTime<Utc>>,
-    deletion_times: Vec<DateTime<Utc>>,
     pub derived: AtomicU64,
     pub fell_back: AtomicU64,
 }
@@ -100,11 +99,9 @@ impl MembershipLog {
                 added,
             });
         }
-        let deletion_times = deleted.values().copied().collect();
         Self {
             by_group,
             deleted,
-            deletion_times,
             derived: AtomicU64::new(0),
             fell_back: AtomicU64::new(0),
         }
@@ -151,7 +148,7 @@ impl MembershipLog {
             None => true,
         });
 
-        if !explains_last_change(group, latest, &self.deletion_times) {
+        if !explains_last_change(group, latest, self.deleted.values()) {
             return Err(Fallback::ChangeNotInLog);
         }
         let derived = members.len() as u64;
@@ -168,10 +165,10 @@ impl MembershipLog {
 /// Tells whether a logged change at `latest`, or a user deletion, accounts
 /// for the group's `lastMembershipUpdated`. A group whose membership has not
 /// changed since it was created needs no logged change.
-fn explains_last_change(
+fn explains_last_change<'a>(
     group: &OktaGroup,
     latest: Option<DateTime<Utc>>,
-    deletion_times: &[DateTime<Utc>],
+    mut deletion_times: impl Iterator<Item = &'a DateTime<Utc>>,
 ) -> bool {
     let parse = |text: Option<&str>| {
         text.and_then(|text| DateTime::parse_from_rfc3339(text).ok())
@@ -191,9 +188,7 @@ fn explains_last_change(
     // among the mirrored members, so nothing ties the deletion to this
     // group. A deletion at the time of the group's last change may explain
     // it, and the count check still applies.
-    deletion_times
-        .iter()
-        .any(|deleted_at| (*deleted_at - changed).abs() <= CLOCK_TOLERANCE)
+    deletion_times.any(|deleted_at| (*deleted_at - changed).abs() <= CLOCK_TOLERANCE)
 }
 
 #[cfg(test)]

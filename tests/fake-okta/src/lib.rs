@@ -14,7 +14,7 @@
 //!
 //! Known differences from Okta: the fake serves only GET and HEAD. It has no
 //! OAuth token endpoint and no `q` parameter on users or logs. Its `search`
-//! sees changes at once, while Okta's search is eventually consistent. Its
+//! returns changes at once, while Okta's search is eventually consistent. Its
 //! System Log contains only membership adds and removes and user deletions, and
 //! a log request without `until` ends like a bounded one instead of polling.
 //!
